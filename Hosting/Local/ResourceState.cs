@@ -1,0 +1,14 @@
+namespace Platform.Hosting;
+
+public enum ResourceState
+{
+    Waiting,
+    Starting,
+    Running,
+    Unhealthy,
+    Restarting,
+    Exited,
+    FailedToStart,
+    Stopping,
+    Finished,
+}

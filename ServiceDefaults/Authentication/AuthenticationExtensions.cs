@@ -1,0 +1,54 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Platform.ServiceDefaults.Authentication;
+
+public static class AuthenticationExtensions
+{
+    /// <summary>
+    /// API-key authentication on every endpoint: the fallback policy requires a verified key, so an endpoint is public
+    /// only when it says <c>AllowAnonymous()</c> (health, OpenAPI). One policy per scope.
+    /// </summary>
+    public static IHostApplicationBuilder AddApiKeyAuthentication(this IHostApplicationBuilder builder, Action<ApiKeyAuthenticationOptions>? configure = null)
+    {
+        builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration("Authentication:ApiKeys");
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ApiKeyIndex>();
+        builder.Services.AddSingleton<ApiKeyVerifier>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configure ?? (_ => { }));
+        builder.Services.AddAuthorization(options =>
+        {
+            options.FallbackPolicy = new AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build();
+            foreach (var scope in Scopes.All)
+            {
+                options.AddPolicy(scope, policy => policy
+                    .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                    .RequireAuthenticatedUser()
+                    .RequireAssertion(context => context.User.HasScope(scope)));
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Requires a key with <paramref name="scope"/> (or admin) on every endpoint of the group.</summary>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(scope);
+
+    public static string TenantId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) ?? throw new InvalidOperationException("The request is not authenticated.");
+
+    public static string KeyId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) ?? throw new InvalidOperationException("The request is not authenticated.");
+
+    public static bool HasScope(this ClaimsPrincipal user, string scope) =>
+        user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope) || user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin);
+
+    /// <summary>An admin of the system tenant: may manage every tenant.</summary>
+    public static bool IsPlatformAdmin(this ClaimsPrincipal user) =>
+        user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin)
+        && user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) == ApiKeys.SystemTenant;
+}

@@ -1,0 +1,14 @@
+namespace Platform.ServiceDefaults.Authentication;
+
+/// <summary>What an API key may do. <see cref="Admin"/> includes every other scope within its tenant.</summary>
+public static class Scopes
+{
+    public const string Admin = "admin";
+    public const string Runs = "runs";
+    public const string Agents = "agents";
+    public const string Plans = "plans";
+    public const string Models = "models";
+    public const string Tools = "tools";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>([Admin, Runs, Agents, Plans, Models, Tools], StringComparer.Ordinal);
+}

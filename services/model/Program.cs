@@ -1,0 +1,14 @@
+using Platform.Model.Apis;
+using Platform.Model.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapModelsApi();
+
+app.Run();

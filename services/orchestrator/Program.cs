@@ -1,0 +1,16 @@
+using Platform.Orchestrator.Apis;
+using Platform.Orchestrator.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapTenantsApi();
+app.MapApiKeysApi();
+app.MapIdentityApi();
+
+app.Run();

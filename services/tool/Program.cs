@@ -1,0 +1,14 @@
+using Platform.Tool.Apis;
+using Platform.Tool.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapToolsApi();
+
+app.Run();
