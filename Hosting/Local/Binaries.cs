@@ -49,6 +49,13 @@ internal static class Binaries
             return null;
         }
 
+        // Test assemblies start hosts in parallel; dpkg allows one installer at a time, so they take turns here.
+        using var turn = AptTurn();
+        if (find() is { } installedMeanwhile)
+        {
+            return installedMeanwhile;
+        }
+
         output.Line("apphost", $"{package} is not installed; installing it with apt-get (this happens once).");
         foreach (var arguments in new[] { new[] { "update", "-qq" }, new[] { "install", "-y", "-qq", "--no-install-recommends", package } })
         {
@@ -65,6 +72,22 @@ internal static class Binaries
         }
 
         return find();
+    }
+
+    private static FileStream AptTurn()
+    {
+        var lockFile = Path.Combine(Path.GetTempPath(), "platform-apt-install.lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                Thread.Sleep(1000);
+            }
+        }
     }
 
     private static DistributedApplicationException Missing(string what, string package, string resourceName) =>

@@ -140,7 +140,9 @@ public sealed class AppHostProcess : IAsyncDisposable
                 throw new InvalidOperationException($"The AppHost exited with {_process.ExitCode} before it was ready:\n{Output}");
             }
 
-            if (File.Exists(stateFile) && JsonNode.Parse(File.ReadAllText(stateFile))?["ready"]?.GetValue<bool>() == true)
+            // A state file left by an earlier AppHost on the same folder does not count.
+            if (File.Exists(stateFile) && JsonNode.Parse(File.ReadAllText(stateFile)) is { } state
+                && state["appHostPid"]?.GetValue<int>() == _process.Id && state["ready"]?.GetValue<bool>() == true)
             {
                 return;
             }
