@@ -18,6 +18,7 @@ internal sealed class ManagedProcess : IDisposable
 
     public static ManagedProcess Start(string name, ProcessStartInfo startInfo, ConsoleOutput output)
     {
+        startInfo = InOwnSession(startInfo);
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
         startInfo.RedirectStandardInput = true;
@@ -35,6 +36,33 @@ internal sealed class ManagedProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return managed;
+    }
+
+    /// <summary>
+    /// Runs the child in a session of its own, so a terminal's Ctrl+C reaches only the AppHost, which then stops the
+    /// services before the servers. <c>setsid</c> execs in place here, so the pid is the child's own.
+    /// </summary>
+    private static ProcessStartInfo InOwnSession(ProcessStartInfo startInfo)
+    {
+        const string setsid = "/usr/bin/setsid";
+        if (!File.Exists(setsid))
+        {
+            return startInfo;
+        }
+
+        var wrapped = new ProcessStartInfo(setsid) { WorkingDirectory = startInfo.WorkingDirectory };
+        wrapped.ArgumentList.Add(startInfo.FileName);
+        foreach (var argument in startInfo.ArgumentList)
+        {
+            wrapped.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in startInfo.Environment)
+        {
+            wrapped.Environment[key] = value;
+        }
+
+        return wrapped;
     }
 
     public string RecentOutput()
