@@ -34,7 +34,7 @@ internal abstract class ResourceRunner(Resource resource, ResourceStateTable tab
             _healthy.TrySetResult();
         }
 
-        table.OnStateChanged(this, detail);
+        table.OnStateChanged(this, state, detail);
     }
 
     protected void Fail(string message) => FailBecauseOf(new DistributedApplicationException(message));
@@ -44,6 +44,6 @@ internal abstract class ResourceRunner(Resource resource, ResourceStateTable tab
     {
         State = ResourceState.FailedToStart;
         _healthy.TrySetException(problem);
-        table.OnStateChanged(this, problem.Message);
+        table.OnStateChanged(this, ResourceState.FailedToStart, problem.Message);
     }
 }

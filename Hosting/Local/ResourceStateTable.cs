@@ -21,11 +21,11 @@ internal sealed class ResourceStateTable(StateDirectory state, ConsoleOutput out
         WriteStateFile();
     }
 
-    public void OnStateChanged(ResourceRunner runner, string? detail)
+    public void OnStateChanged(ResourceRunner runner, ResourceState state, string? detail)
     {
-        if (_ready || runner.State is ResourceState.FailedToStart or ResourceState.Exited or ResourceState.Restarting)
+        if (_ready || state is ResourceState.FailedToStart or ResourceState.Exited or ResourceState.Restarting)
         {
-            output.Line("apphost", $"{runner.Name}: {runner.State}{(detail is null ? "" : $" ({detail})")}");
+            output.Line("apphost", $"{runner.Name}: {state}{(detail is null ? "" : $" ({detail})")}");
         }
 
         WriteStateFile();
