@@ -1,4 +1,7 @@
 using Platform.Model.Catalog;
+using Platform.Model.Gateway;
+using Platform.Model.Providers;
+using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Data;
 
 namespace Platform.Model.Extensions;
@@ -13,5 +16,10 @@ internal static class Extensions
 
         builder.Services.AddSingleton<RedisJsonCache>();
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<IChatProvider, SimulatorProvider>();
+        builder.Services.AddSingleton<ProviderRegistry>();
+        // OpenAI clients parse errors in OpenAI's shape only, so authentication failures here speak it too.
+        builder.Services.Configure<ApiKeyAuthenticationOptions>(ApiKeyAuthenticationHandler.SchemeName, o => o.FailureWriter = (context, status, message) =>
+            (status == StatusCodes.Status401Unauthorized ? OpenAiError.InvalidApiKey(message) : OpenAiError.Forbidden(message)).WriteAsync(context));
     }
 }

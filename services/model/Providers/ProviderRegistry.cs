@@ -1,0 +1,9 @@
+namespace Platform.Model.Providers;
+
+public sealed class ProviderRegistry(IEnumerable<IChatProvider> providers)
+{
+    private readonly Dictionary<string, IChatProvider> _providers = providers.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+
+    public IChatProvider For(string name) =>
+        _providers.TryGetValue(name, out var provider) ? provider : throw new InvalidOperationException($"No provider named '{name}' is registered.");
+}
