@@ -11,5 +11,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapModelsApi();
 app.MapChatCompletionsApi();
+app.MapCatalogApi();
 
 app.Run();

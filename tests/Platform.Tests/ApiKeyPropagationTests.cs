@@ -25,6 +25,19 @@ public sealed class ApiKeyPropagationTests
     }
 
     [Fact]
+    public async Task AThirdPartyHostNeverGetsTheCallersKey()
+    {
+        var (client, accessor, upstream) = CreateClient();
+        var context = new DefaultHttpContext();
+        context.Items[ApiKeyAuthenticationHandler.PresentedKeyItem] = "plt_callerKey";
+        accessor.HttpContext = context;
+
+        using var response = await client.GetAsync("http://api.example.com/v1/messages");
+
+        Assert.Null(upstream.Authorization);
+    }
+
+    [Fact]
     public async Task WithoutAnIncomingRequestNoKeyIsInvented()
     {
         var (client, _, upstream) = CreateClient();

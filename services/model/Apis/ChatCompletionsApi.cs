@@ -27,7 +27,7 @@ public static class ChatCompletionsApi
     }
 
     /// <summary>OpenAI's chat completions, plain or streamed as server-sent events ending with <c>data: [DONE]</c>.</summary>
-    public static async Task CreateChatCompletion(HttpContext context, ModelCatalog catalog, ProviderRegistry providers)
+    public static async Task CreateChatCompletion(HttpContext context, ModelCatalog catalog, ChatRouter router)
     {
         var started = Stopwatch.GetTimestamp();
         JsonDocument document;
@@ -55,57 +55,72 @@ public static class ChatCompletionsApi
                 return;
             }
 
-            var deployments = await catalog.ResolveAsync(context.User.TenantId(), request!.Model);
-            if (deployments.Count == 0)
+            var route = await catalog.ResolveAsync(context.User.TenantId(), request!.Model);
+            if (route is null)
             {
                 await OpenAiError.InvalidRequest($"The model '{request.Model}' does not exist or you do not have access to it.", "model", "model_not_found")
                     .WriteAsync(context);
                 return;
             }
 
-            var deployment = deployments[0];
-            var provider = providers.For(deployment.Provider);
-            context.Response.Headers["x-platform-provider"] = provider.Name;
-            context.Response.Headers["x-platform-deployment"] = deployment.Name;
-            if (request.Stream)
+            try
             {
-                await StreamAsync(context, request, deployment, provider, started);
+                if (request.Stream)
+                {
+                    await StreamAsync(context, request, await router.StreamAsync(request, route, context.RequestAborted), started);
+                }
+                else
+                {
+                    var routed = await router.CompleteAsync(request, route, context.RequestAborted);
+                    SetHeaders(context, routed.Deployment, Stopwatch.GetElapsedTime(started) - routed.UpstreamTime);
+                    context.Response.ContentType = "application/json";
+                    await context.Response.Body.WriteAsync(ChatCompletionWriter.Completion(routed.Completion, Fingerprint(routed.Deployment)), context.RequestAborted);
+                }
             }
-            else
+            catch (RoutingException e)
             {
-                var upstream = Stopwatch.GetTimestamp();
-                var completion = await provider.CompleteAsync(request, deployment, context.RequestAborted);
-                SetOverhead(context, Stopwatch.GetElapsedTime(started) - Stopwatch.GetElapsedTime(upstream));
-                context.Response.ContentType = "application/json";
-                await context.Response.Body.WriteAsync(ChatCompletionWriter.Completion(completion, Fingerprint(provider)), context.RequestAborted);
+                await e.Error.WriteAsync(context);
             }
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatRequest request, ModelDeployment deployment, IChatProvider provider, long started)
+    private static async Task StreamAsync(HttpContext context, ChatRequest request, RoutedStream routed, long started)
     {
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var upstream = Stopwatch.GetTimestamp();
+        var model = routed.Deployment.UpstreamModel;
+        var fingerprint = Fingerprint(routed.Deployment);
+        SetHeaders(context, routed.Deployment, Stopwatch.GetElapsedTime(started) - routed.TimeToFirstChunk);
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
         Usage? usage = null;
-        var headersSent = false;
-        await foreach (var chunk in provider.StreamAsync(request, deployment, context.RequestAborted))
+        await using (var chunks = routed.Chunks)
         {
-            if (!headersSent)
+            try
             {
-                SetOverhead(context, Stopwatch.GetElapsedTime(started) - Stopwatch.GetElapsedTime(upstream));
-                context.Response.ContentType = "text/event-stream";
-                context.Response.Headers.CacheControl = "no-cache";
-                headersSent = true;
+                do
+                {
+                    var chunk = chunks.Current;
+                    usage = chunk.Usage ?? usage;
+                    if (chunk.Role is not null || chunk.Content is not null || chunk.ToolCalls.Count > 0 || chunk.FinishReason is not null)
+                    {
+                        await WriteEventAsync(context, ChatCompletionWriter.Chunk(chunk with { Usage = null }, id, created, model, fingerprint, request.IncludeUsage));
+                    }
+                }
+                while (await chunks.MoveNextAsync());
             }
-
-            usage = chunk.Usage ?? usage;
-            await WriteEventAsync(context, ChatCompletionWriter.Chunk(chunk with { Usage = null }, id, created, deployment.UpstreamModel, Fingerprint(provider), request.IncludeUsage));
+            catch (Exception e) when (e is UpstreamException or IOException or HttpRequestException or JsonException)
+            {
+                // The stream has started: it is never retried. The client learns why it ended early.
+                var reason = $"{routed.Deployment.Name} failed mid-stream: {e.Message}";
+                await WriteEventAsync(context, System.Text.Encoding.UTF8.GetBytes(OpenAiError.AsJson(OpenAiError.UpstreamFailed(reason))));
+                return;
+            }
         }
 
         if (request.IncludeUsage && usage is not null)
         {
-            await WriteEventAsync(context, ChatCompletionWriter.Chunk(new ChatChunk(null, null, [], null, usage), id, created, deployment.UpstreamModel, Fingerprint(provider), true));
+            await WriteEventAsync(context, ChatCompletionWriter.Chunk(new ChatChunk(null, null, [], null, usage), id, created, model, fingerprint, true));
         }
 
         await context.Response.Body.WriteAsync(Done, context.RequestAborted);
@@ -120,9 +135,13 @@ public static class ChatCompletionsApi
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 
-    /// <summary>Time spent in the gateway itself, upstream time excluded.</summary>
-    private static void SetOverhead(HttpContext context, TimeSpan overhead) =>
+    /// <summary>Which deployment answered, and the time spent in the gateway itself, upstream time excluded.</summary>
+    private static void SetHeaders(HttpContext context, ModelDeployment deployment, TimeSpan overhead)
+    {
+        context.Response.Headers["x-platform-provider"] = deployment.Provider;
+        context.Response.Headers["x-platform-deployment"] = deployment.Name;
         context.Response.Headers["x-platform-overhead-ms"] = Math.Max(0, overhead.TotalMilliseconds).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+    }
 
-    private static string Fingerprint(IChatProvider provider) => $"platform-{provider.Name}";
+    private static string Fingerprint(ModelDeployment deployment) => $"platform-{deployment.Provider}";
 }

@@ -2,14 +2,11 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Model.Catalog;
 using Platform.ServiceDefaults.Authentication;
-using Platform.ServiceDefaults.Data;
 
 namespace Platform.Model.Apis;
 
 public static class ModelsApi
 {
-    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
-
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/models").WithTags("Models").RequireScope(Scopes.Models);
@@ -20,15 +17,22 @@ public static class ModelsApi
     }
 
     /// <summary>OpenAI's model list shape, so any OpenAI client can discover the gateway's aliases.</summary>
-    public static async Task<Ok<ModelListDto>> ListModels(HttpContext context, ModelCatalog catalog, RedisJsonCache cache)
+    public static async Task<Ok<ModelListDto>> ListModels(HttpContext context, ModelCatalog catalog)
     {
         var tenantId = context.User.TenantId();
-        var models = await cache.GetOrCreateAsync($"model:catalog:{tenantId}", CacheLifetime, async () =>
-            (await catalog.ListAsync(tenantId))
-                .Select(m => new ModelDto(m.Alias, "model", new DateTimeOffset(m.CreatedAt, TimeSpan.Zero).ToUnixTimeSeconds(), m.Provider))
-                .ToArray());
+        var models = (await catalog.ListAsync(tenantId))
+            .Select(m => new ModelDto(m.Route.Alias, "model", Created(m.UpdatedAt), OwnedBy(m.Route)))
+            .ToArray();
         return TypedResults.Ok(new ModelListDto("list", models));
     }
+
+    /// <summary>Platform-wide aliases have no creation time of their own; the gateway's start stands in.</summary>
+    private static long Created(DateTime? updatedAt) =>
+        updatedAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeSeconds() : StartedAt;
+
+    private static readonly long StartedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static string OwnedBy(ModelRoute route) => string.Join("+", route.Deployments.Select(d => d.Provider).Distinct());
 }
 
 public sealed record ModelListDto([property: JsonPropertyName("object")] string Object, ModelDto[] Data);

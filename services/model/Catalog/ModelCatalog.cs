@@ -1,35 +1,70 @@
+using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Platform.Model.Catalog;
 
-public sealed class ModelCatalog(NpgsqlDataSource dataSource)
+/// <summary>Aliases from configuration, overridden per tenant by aliases stored through the catalog API.</summary>
+public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options)
 {
-    /// <summary>The aliases a tenant may call: its own, and the platform's that it does not override.</summary>
-    public async Task<IReadOnlyList<ModelAliasRow>> ListAsync(string tenantId)
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<ModelRoute?> ResolveAsync(string tenantId, string alias)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
-        return (await connection.QueryAsync<ModelAliasRow>("""
-            SELECT DISTINCT ON (alias) alias, provider, upstream_model, created_at
-            FROM model_aliases
-            WHERE tenant_id IN ('', @tenantId)
-            ORDER BY alias, tenant_id DESC
-            """, new { tenantId })).AsList();
+        var row = await connection.QuerySingleOrDefaultAsync<AliasRow>(
+            "SELECT alias, strategy, deployments::text, updated_at FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias",
+            new { tenantId, alias });
+        if (row is not null)
+        {
+            return row.AsRoute();
+        }
+
+        return options.CurrentValue.Aliases.TryGetValue(alias, out var definition) ? Route(alias, definition) : null;
     }
 
-    /// <summary>The deployments that serve <paramref name="alias"/> for a tenant, in the order to try them; empty when unknown.</summary>
-    public async Task<IReadOnlyList<ModelDeployment>> ResolveAsync(string tenantId, string alias)
+    /// <summary>Every alias a tenant may call, its own first.</summary>
+    public async Task<IReadOnlyList<(ModelRoute Route, DateTime? UpdatedAt)>> ListAsync(string tenantId)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
-        var row = await connection.QuerySingleOrDefaultAsync<ModelAliasRow>("""
-            SELECT alias, provider, upstream_model, created_at
-            FROM model_aliases
-            WHERE tenant_id IN ('', @tenantId) AND alias = @alias
-            ORDER BY tenant_id DESC
-            LIMIT 1
-            """, new { tenantId, alias });
-        return row is null ? [] : [new ModelDeployment(row.Alias, $"{row.Alias}/{row.Provider}", row.Provider, row.UpstreamModel, 0m, 0m, 128_000)];
+        var own = (await connection.QueryAsync<AliasRow>(
+            "SELECT alias, strategy, deployments::text, updated_at FROM model_aliases WHERE tenant_id = @tenantId ORDER BY alias",
+            new { tenantId })).Select(r => (r.AsRoute(), (DateTime?)r.UpdatedAt)).ToList();
+        var shared = options.CurrentValue.Aliases
+            .Where(a => own.All(o => o.Item1.Alias != a.Key))
+            .OrderBy(a => a.Key, StringComparer.Ordinal)
+            .Select(a => (Route(a.Key, a.Value), (DateTime?)null));
+        return [.. own, .. shared];
+    }
+
+    public async Task<DateTime> PutAsync(string tenantId, string alias, AliasDefinition definition)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<DateTime>("""
+            INSERT INTO model_aliases (tenant_id, alias, strategy, deployments)
+            VALUES (@tenantId, @alias, @Strategy, @deployments::jsonb)
+            ON CONFLICT (tenant_id, alias) DO UPDATE
+            SET strategy = excluded.strategy, deployments = excluded.deployments, updated_at = now()
+            RETURNING updated_at
+            """, new { tenantId, alias, definition.Strategy, deployments = JsonSerializer.Serialize(definition.Deployments, Json) });
+    }
+
+    public async Task<bool> DeleteAsync(string tenantId, string alias)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteAsync("DELETE FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias", new { tenantId, alias }) > 0;
+    }
+
+    private static ModelRoute Route(string alias, AliasDefinition definition) =>
+        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d)).ToList());
+
+    private sealed record AliasRow(string Alias, string Strategy, string Deployments, DateTime UpdatedAt)
+    {
+        public ModelRoute AsRoute() => Route(Alias, new AliasDefinition
+        {
+            Strategy = Strategy,
+            Deployments = JsonSerializer.Deserialize<List<DeploymentDefinition>>(Deployments, Json)!,
+        });
     }
 }
-
-public sealed record ModelAliasRow(string Alias, string Provider, string UpstreamModel, DateTime CreatedAt);

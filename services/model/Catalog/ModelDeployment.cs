@@ -6,6 +6,34 @@ public sealed record ModelDeployment(
     string Name,
     string Provider,
     string UpstreamModel,
+    string? BaseUrl,
+    string? ApiKey,
     decimal InputPricePerMillion,
     decimal OutputPricePerMillion,
-    int ContextWindow);
+    int ContextWindow,
+    int? Rpm,
+    int? Tpm,
+    int Weight,
+    TimeSpan? AttemptTimeout)
+{
+    public decimal Cost(int inputTokens, int outputTokens) =>
+        (inputTokens * InputPricePerMillion + outputTokens * OutputPricePerMillion) / 1_000_000m;
+
+    public static ModelDeployment From(string alias, DeploymentDefinition definition) => new(
+        alias,
+        definition.Name ?? $"{alias}/{definition.Provider}",
+        definition.Provider ?? "simulator",
+        definition.Model ?? alias,
+        definition.BaseUrl,
+        definition.ApiKey,
+        definition.InputPricePerMillion,
+        definition.OutputPricePerMillion,
+        definition.ContextWindow,
+        definition.Rpm,
+        definition.Tpm,
+        definition.Weight,
+        definition.AttemptTimeout);
+}
+
+/// <summary>The deployments of an alias and how to choose among them.</summary>
+public sealed record ModelRoute(string Alias, string Strategy, IReadOnlyList<ModelDeployment> Deployments);

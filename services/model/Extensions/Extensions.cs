@@ -16,7 +16,12 @@ internal static class Extensions
 
         builder.Services.AddSingleton<RedisJsonCache>();
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddOptions<ModelGatewayOptions>().BindConfiguration("ModelGateway");
+        builder.Services.AddSingleton<UpstreamHttp>();
         builder.Services.AddSingleton<IChatProvider, SimulatorProvider>();
+        builder.Services.AddSingleton<IChatProvider, OpenAiProvider>();
+        builder.Services.AddSingleton<DeploymentHealth>();
+        builder.Services.AddSingleton<ChatRouter>();
         builder.Services.AddSingleton<ProviderRegistry>();
         // OpenAI clients parse errors in OpenAI's shape only, so authentication failures here speak it too.
         builder.Services.Configure<ApiKeyAuthenticationOptions>(ApiKeyAuthenticationHandler.SchemeName, o => o.FailureWriter = (context, status, message) =>

@@ -1,12 +1,9 @@
--- A tenant_id of '' is the platform-wide catalog; a tenant's own row for the same alias overrides it.
+-- Aliases a tenant defines for itself; they override the platform-wide aliases from configuration.
 CREATE TABLE model_aliases (
-    tenant_id text NOT NULL DEFAULT '',
+    tenant_id text NOT NULL,
     alias text NOT NULL,
-    provider text NOT NULL,
-    upstream_model text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
+    strategy text NOT NULL CHECK (strategy IN ('ordered', 'weighted', 'lowest-latency')),
+    deployments jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, alias)
 );
-
-INSERT INTO model_aliases (tenant_id, alias, provider, upstream_model)
-VALUES ('', 'simulator', 'simulator', 'platform-simulator-1');

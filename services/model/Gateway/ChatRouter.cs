@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Platform.Model.Catalog;
+using Platform.Model.Providers;
+
+namespace Platform.Model.Gateway;
+
+/// <summary>
+/// Chooses deployments for an alias (ordered, weighted or lowest-latency), retries each with exponential backoff and
+/// full jitter honouring Retry-After, and falls back on rate limits, server errors, timeouts and context-window errors.
+/// A deployment that keeps failing cools down for every replica. A stream is only retried before its first chunk.
+/// </summary>
+public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth health, IOptionsMonitor<ModelGatewayOptions> options, ILogger<ChatRouter> logger)
+{
+    public async Task<RoutedCompletion> CompleteAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
+    {
+        var routed = await RouteAsync(request, route, async (deployment, token) =>
+        {
+            return await providers.For(deployment.Provider).CompleteAsync(request, deployment, token);
+        }, cancellationToken);
+        return new RoutedCompletion(routed.Deployment, routed.Result, routed.Elapsed);
+    }
+
+    /// <summary>Returns once a deployment has produced its first chunk; from then on the stream is never retried.</summary>
+    public async Task<RoutedStream> StreamAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
+    {
+        var routed = await RouteAsync(request, route, async (deployment, token) =>
+        {
+            var stream = providers.For(deployment.Provider).StreamAsync(request, deployment, cancellationToken).GetAsyncEnumerator(token);
+            try
+            {
+                if (!await stream.MoveNextAsync())
+                {
+                    throw new UpstreamException($"{deployment.Name} ended the stream before any chunk", System.Net.HttpStatusCode.BadGateway, null, false);
+                }
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or System.Text.Json.JsonException)
+            {
+                await stream.DisposeAsync();
+                throw new UpstreamException($"{deployment.Name} failed before its first chunk: {e.Message}", null, null, false, e);
+            }
+            catch
+            {
+                await stream.DisposeAsync();
+                throw;
+            }
+
+            return stream;
+        }, cancellationToken);
+        return new RoutedStream(routed.Deployment, routed.Result, routed.Elapsed);
+    }
+
+    private async Task<(ModelDeployment Deployment, T Result, TimeSpan Elapsed)> RouteAsync<T>(
+        ChatRequest request, ModelRoute route, Func<ModelDeployment, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var promptTokens = TokenEstimator.Prompt(request);
+        var candidates = await OrderAsync(route, promptTokens);
+        if (candidates.Count == 0)
+        {
+            throw new RoutingException(OpenAiError.InvalidRequest(
+                $"This request needs about {promptTokens} tokens, more than any deployment of '{route.Alias}' accepts.", "messages", "context_length_exceeded"));
+        }
+
+        using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        total.CancelAfter(settings.TotalTimeout);
+        var failures = new List<string>();
+        var onlyTimeouts = true;
+        foreach (var deployment in candidates)
+        {
+            for (var retry = 0; ; retry++)
+            {
+                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
+                attemptTimeout.CancelAfter(deployment.AttemptTimeout ?? settings.AttemptTimeout);
+                var started = Stopwatch.GetTimestamp();
+                UpstreamException failure;
+                try
+                {
+                    var result = await attempt(deployment, attemptTimeout.Token);
+                    var elapsed = Stopwatch.GetElapsedTime(started);
+                    await health.RecordLatencyAsync(deployment, elapsed);
+                    return (deployment, result, elapsed);
+                }
+                catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    failure = new UpstreamException($"{deployment.Name} timed out", null, null, false, new TimeoutException(e.Message, e));
+                }
+                catch (UpstreamException e)
+                {
+                    failure = e;
+                }
+
+                onlyTimeouts &= failure.IsTimeout;
+                failures.Add(failure.Message);
+                logger.LogWarning("Attempt {Retry} on {Deployment} failed: {Failure}", retry + 1, deployment.Name, failure.Message);
+                if (failure.ContextWindowExceeded)
+                {
+                    break;
+                }
+
+                if (!failure.IsTransient)
+                {
+                    throw new RoutingException(OpenAiError.UpstreamFailed($"{failure.Message}; the request was not retried."));
+                }
+
+                var delay = failure.RetryAfter ?? FullJitter(settings.RetryBaseDelay, retry);
+                if (retry >= settings.MaxRetries || delay > settings.MaxRetryAfter || total.IsCancellationRequested)
+                {
+                    await health.CoolDownAsync(deployment, failure.RetryAfter is { } retryAfter && retryAfter > settings.Cooldown ? retryAfter : settings.Cooldown);
+                    break;
+                }
+
+                try
+                {
+                    await Task.Delay(delay, total.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+
+            if (total.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var message = $"No deployment of '{route.Alias}' could answer: {string.Join("; ", failures)}.";
+        throw new RoutingException(onlyTimeouts
+            ? new OpenAiError(StatusCodes.Status504GatewayTimeout, message, "api_error", null, "upstream_timeout")
+            : OpenAiError.UpstreamFailed(message));
+    }
+
+    /// <summary>The deployments to try, in order: those whose window fits, cooling-down ones last.</summary>
+    private async Task<List<ModelDeployment>> OrderAsync(ModelRoute route, int promptTokens)
+    {
+        var fitting = route.Deployments.Where(d => d.ContextWindow >= promptTokens).ToList();
+        List<ModelDeployment> ordered;
+        switch (route.Strategy)
+        {
+            case "weighted" when fitting.Count > 1:
+                var pick = Random.Shared.Next(fitting.Sum(d => d.Weight));
+                var first = fitting.First(d => (pick -= d.Weight) < 0);
+                ordered = [first, .. fitting.Where(d => d != first)];
+                break;
+            case "lowest-latency":
+                var latencies = await health.LatenciesAsync();
+                ordered = fitting.OrderBy(d => latencies.GetValueOrDefault(DeploymentHealth.Id(d))).ToList();
+                break;
+            default:
+                ordered = fitting;
+                break;
+        }
+
+        var coolingDown = new HashSet<ModelDeployment>();
+        foreach (var deployment in ordered)
+        {
+            if (await health.IsCoolingDownAsync(deployment))
+            {
+                coolingDown.Add(deployment);
+            }
+        }
+
+        return [.. ordered.Where(d => !coolingDown.Contains(d)), .. ordered.Where(coolingDown.Contains)];
+    }
+
+    private static TimeSpan FullJitter(TimeSpan baseDelay, int retry) =>
+        TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * baseDelay.TotalMilliseconds * Math.Pow(2, retry));
+}
+
+public sealed record RoutedCompletion(ModelDeployment Deployment, ChatCompletion Completion, TimeSpan UpstreamTime);
+
+/// <summary>A stream whose first chunk has arrived and is <c>Chunks.Current</c>.</summary>
+public sealed record RoutedStream(ModelDeployment Deployment, IAsyncEnumerator<ChatChunk> Chunks, TimeSpan TimeToFirstChunk);
+
+/// <summary>No deployment could answer; carries the error to send.</summary>
+public sealed class RoutingException(OpenAiError error) : Exception(error.Message)
+{
+    public OpenAiError Error { get; } = error;
+}

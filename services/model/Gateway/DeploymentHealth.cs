@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using Platform.Model.Catalog;
+using StackExchange.Redis;
+
+namespace Platform.Model.Gateway;
+
+/// <summary>
+/// What every replica knows about an upstream, shared through Redis: whether it is cooling down after failures (a
+/// circuit breaker), and its recent latency. Keyed by the upstream itself, so tenants sharing one share its state.
+/// </summary>
+public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<DeploymentHealth> logger)
+{
+    private const string LatencyKey = "model:latency";
+
+    // Exponentially weighted moving average, updated atomically so replicas never overwrite each other's samples.
+    private const string RecordLatencyScript = """
+        local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+        local sample = tonumber(ARGV[2])
+        local new = old and (old * 0.8 + sample * 0.2) or sample
+        redis.call('HSET', KEYS[1], ARGV[1], tostring(new))
+        return tostring(new)
+        """;
+
+    public static string Id(ModelDeployment deployment) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{deployment.Provider}|{deployment.BaseUrl}|{deployment.UpstreamModel}")))[..16];
+
+    public async Task<bool> IsCoolingDownAsync(ModelDeployment deployment)
+    {
+        try
+        {
+            return await redis.GetDatabase().KeyExistsAsync(CooldownKey(deployment));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async Task CoolDownAsync(ModelDeployment deployment, TimeSpan duration)
+    {
+        logger.LogWarning("Deployment {Deployment} cools down for {Seconds} s", deployment.Name, duration.TotalSeconds);
+        await Tolerate(() => redis.GetDatabase().StringSetAsync(CooldownKey(deployment), "1", duration));
+    }
+
+    public async Task RecordLatencyAsync(ModelDeployment deployment, TimeSpan latency) =>
+        await Tolerate(() => redis.GetDatabase().ScriptEvaluateAsync(RecordLatencyScript, [LatencyKey],
+            [Id(deployment), latency.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+
+    public async Task<IReadOnlyDictionary<string, double>> LatenciesAsync()
+    {
+        try
+        {
+            var entries = await redis.GetDatabase().HashGetAllAsync(LatencyKey);
+            return entries.ToDictionary(e => (string)e.Name!, e => double.Parse((string)e.Value!, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return new Dictionary<string, double>();
+        }
+    }
+
+    private static RedisKey CooldownKey(ModelDeployment deployment) => $"model:cooldown:{Id(deployment)}";
+
+    /// <summary>Health bookkeeping never fails a request: without Redis, routing just knows less.</summary>
+    private async Task Tolerate(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Deployment health not recorded: {Message}", e.Message);
+        }
+    }
+}

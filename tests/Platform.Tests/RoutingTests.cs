@@ -1,0 +1,167 @@
+using System.ClientModel;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace Platform.Tests;
+
+/// <summary>Fallbacks, retries, timeouts and cooldowns against a fake OpenAI-compatible upstream.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
+{
+    private FakeUpstream _upstream = null!;
+
+    public async Task InitializeAsync() => _upstream = await FakeUpstream.StartAsync();
+
+    public async Task DisposeAsync() => await _upstream.DisposeAsync();
+
+    [Fact]
+    public async Task ARateLimitedDeploymentFallsBackAndCoolsDownForLaterRequests()
+    {
+        var (limited, ok) = (Unique("limited"), Unique("ok"));
+        var client = await ClientForAliasAsync(limited, ok);
+
+        ChatCompletion first = await client.CompleteChatAsync([new UserChatMessage("hi")]);
+        ChatCompletion second = await client.CompleteChatAsync([new UserChatMessage("hi again")]);
+
+        Assert.Equal($"Hello from {ok}", first.Content[0].Text);
+        Assert.Equal($"Hello from {ok}", second.Content[0].Text);
+        Assert.Equal(1, _upstream.Calls(limited));
+        Assert.Equal(2, _upstream.Calls(ok));
+    }
+
+    [Fact]
+    public async Task ARetryWaitsForRetryAfterOnTheSameDeployment()
+    {
+        var flaky = Unique("flaky");
+        var client = await ClientForAliasAsync(flaky);
+        var stopwatch = Stopwatch.StartNew();
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("hi")]);
+
+        Assert.Equal($"Hello from {flaky}", completion.Content[0].Text);
+        Assert.Equal(2, _upstream.Calls(flaky));
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(0.9), $"retried after {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task AContextWindowErrorFallsBackWithoutRetrying()
+    {
+        var (tooLong, ok) = (Unique("toolong"), Unique("ok"));
+        var client = await ClientForAliasAsync(tooLong, ok);
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("a long prompt")]);
+
+        Assert.Equal($"Hello from {ok}", completion.Content[0].Text);
+        Assert.Equal(1, _upstream.Calls(tooLong));
+    }
+
+    [Fact]
+    public async Task ASlowDeploymentTimesOutAndTheNextAnswers()
+    {
+        var (slow, ok) = (Unique("slow"), Unique("ok"));
+        var client = await ClientForAliasAsync([(slow, TimeSpan.FromSeconds(1)), (ok, null)]);
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("hi")]);
+
+        Assert.Equal($"Hello from {ok}", completion.Content[0].Text);
+    }
+
+    [Fact]
+    public async Task WhenEveryDeploymentFailsTheErrorIs502NamingThem()
+    {
+        var (broken, limited) = (Unique("broken"), Unique("limited"));
+        var (alias, key) = await AliasAsync([(broken, null), (limited, null)]);
+        using var http = platform.AppHost.Client("model", key);
+
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new { model = alias, messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.Contains($"{alias}/0 answered 500", message, StringComparison.Ordinal);
+        Assert.Contains($"{alias}/1 answered 429", message, StringComparison.Ordinal);
+        Assert.Equal(3, _upstream.Calls(broken));
+    }
+
+    [Fact]
+    public async Task WhenEveryDeploymentTimesOutTheErrorIs504()
+    {
+        var (alias, key) = await AliasAsync([(Unique("slow"), TimeSpan.FromMilliseconds(300))]);
+        using var http = platform.AppHost.Client("model", key);
+
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new { model = alias, messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AStreamFallsBackBeforeItStarts()
+    {
+        var (broken, ok) = (Unique("broken"), Unique("ok"));
+        var client = await ClientForAliasAsync(broken, ok);
+
+        var text = new StringBuilder();
+        ChatTokenUsage? usage = null;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        {
+            text.AppendJoin("", update.ContentUpdate.Select(p => p.Text));
+            usage = update.Usage ?? usage;
+        }
+
+        Assert.Equal($"Hello from {ok}", text.ToString());
+        Assert.Equal(4, usage?.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task AStreamThatBreaksAfterStartingIsNeverRetried()
+    {
+        var (breaks, ok) = (Unique("breaks"), Unique("ok"));
+        var (alias, key) = await AliasAsync([(breaks, null), (ok, null)]);
+        using var http = platform.AppHost.Client("model", key);
+
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions",
+            new { model = alias, stream = true, messages = new[] { new { role = "user", content = "hi" } } });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(1, _upstream.Calls(breaks));
+        Assert.Equal(0, _upstream.Calls(ok));
+        Assert.Contains("mid-stream", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+    }
+
+    private static string Unique(string behaviour) => $"{behaviour}-{Guid.NewGuid():N}"[..20];
+
+    private Task<ChatClient> ClientForAliasAsync(params string[] models) => ClientForAliasAsync(models.Select(m => (m, (TimeSpan?)null)).ToArray());
+
+    private async Task<ChatClient> ClientForAliasAsync((string Model, TimeSpan? Timeout)[] deployments)
+    {
+        var (alias, key) = await AliasAsync(deployments);
+        return new ChatClient(alias, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(platform.AppHost.Url("model"), "/v1") });
+    }
+
+    /// <summary>A new tenant with an alias over the given fake models, in order.</summary>
+    private async Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout)[] deployments)
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        var alias = $"fake-{Guid.NewGuid():N}"[..16];
+        using var model = platform.AppHost.Client("model", key);
+        var definition = new
+        {
+            strategy = "ordered",
+            deployments = deployments.Select(d => new
+            {
+                provider = "openai",
+                baseUrl = _upstream.BaseUrl,
+                apiKey = "sk-fake",
+                model = d.Model,
+                attemptTimeout = d.Timeout,
+            }),
+        };
+        (await model.PutAsJsonAsync($"/v1/catalog/{alias}", definition)).EnsureSuccessStatusCode();
+        return (alias, key);
+    }
+}
