@@ -12,5 +12,7 @@ app.MapDefaultEndpoints();
 app.MapModelsApi();
 app.MapChatCompletionsApi();
 app.MapCatalogApi();
+app.MapBudgetsApi();
+app.MapUsageApi();
 
 app.Run();

@@ -1,8 +1,10 @@
+using Platform.Model.Budgets;
+using Platform.ServiceDefaults.Data;
 using Platform.Model.Catalog;
+using Platform.Model.Ledger;
 using Platform.Model.Gateway;
 using Platform.Model.Providers;
 using Platform.ServiceDefaults.Authentication;
-using Platform.ServiceDefaults.Data;
 
 namespace Platform.Model.Extensions;
 
@@ -14,7 +16,6 @@ internal static class Extensions
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
 
-        builder.Services.AddSingleton<RedisJsonCache>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddOptions<ModelGatewayOptions>().BindConfiguration("ModelGateway");
         builder.Services.AddSingleton<UpstreamHttp>();
@@ -22,6 +23,13 @@ internal static class Extensions
         builder.Services.AddSingleton<IChatProvider, OpenAiProvider>();
         builder.Services.AddSingleton<DeploymentHealth>();
         builder.Services.AddSingleton<ChatRouter>();
+        builder.Services.AddSingleton<ResponseCache>();
+        builder.Services.AddSingleton<BudgetStore>();
+        builder.Services.AddSingleton<BudgetGate>();
+        builder.Services.AddSingleton<UsageStore>();
+        builder.Services.AddSingleton<UsageLedger>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
+        builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ProviderRegistry>();
         // OpenAI clients parse errors in OpenAI's shape only, so authentication failures here speak it too.
         builder.Services.Configure<ApiKeyAuthenticationOptions>(ApiKeyAuthenticationHandler.SchemeName, o => o.FailureWriter = (context, status, message) =>

@@ -29,26 +29,12 @@ public sealed partial class SimulatorProvider : IChatProvider
     public async IAsyncEnumerable<ChatChunk> StreamAsync(
         ChatRequest request, ModelDeployment deployment, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var completion = Answer(request, deployment);
-        yield return new ChatChunk("assistant", completion.Message.ToolCalls.Count == 0 ? "" : null, [], null, null);
-        foreach (var token in Tokens(completion.Message.Content))
+        foreach (var chunk in CompletionChunks.From(Answer(request, deployment)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             await Task.Yield();
-            yield return new ChatChunk(null, token, [], null, null);
+            yield return chunk;
         }
-
-        for (var i = 0; i < completion.Message.ToolCalls.Count; i++)
-        {
-            var call = completion.Message.ToolCalls[i];
-            yield return new ChatChunk(null, null, [new ToolCallDelta(i, call.Id, call.Name, "")], null, null);
-            foreach (var piece in Tokens(call.Arguments))
-            {
-                yield return new ChatChunk(null, null, [new ToolCallDelta(i, null, null, piece)], null, null);
-            }
-        }
-
-        yield return new ChatChunk(null, null, [], completion.FinishReason, completion.Usage);
     }
 
     private static ChatCompletion Answer(ChatRequest request, ModelDeployment deployment)
@@ -184,15 +170,9 @@ public sealed partial class SimulatorProvider : IChatProvider
     private static string Shorten(string? text, int length) =>
         text is null ? "" : text.Length <= length ? text : text[..length] + "…";
 
-    private static IEnumerable<string> Tokens(string? text) =>
-        string.IsNullOrEmpty(text) ? [] : TokenPattern().Matches(text).Select(m => m.Value);
-
     [GeneratedRegex("\"([^\"]{1,200})\"")]
     private static partial Regex QuotedPattern();
 
     [GeneratedRegex("[a-z0-9]+")]
     private static partial Regex WordPattern();
-
-    [GeneratedRegex(@"\s*\S{1,4}|\s+")]
-    private static partial Regex TokenPattern();
 }

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Npgsql;
+
+namespace Platform.Model.Budgets;
+
+/// <summary>
+/// Budgets and rate limits, per tenant (<c>key_id = ''</c>) and per key. Reads are cached in-process for two seconds:
+/// a change reaches every replica within that time, and the hot path asks Postgres at most once per key per window.
+/// </summary>
+public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider time)
+{
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<(string, string), (Limits Tenant, Limits Key, DateTimeOffset Until)> _cache = new();
+
+    public async Task<(Limits Tenant, Limits Key)> LimitsForAsync(string tenantId, string keyId)
+    {
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue((tenantId, keyId), out var cached) && cached.Until > now)
+        {
+            return (cached.Tenant, cached.Key);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var rows = (await connection.QueryAsync<BudgetRow>(
+            "SELECT tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm, updated_at FROM budgets WHERE tenant_id = @tenantId AND key_id IN ('', @keyId)",
+            new { tenantId, keyId })).ToList();
+        var tenant = rows.FirstOrDefault(r => r.KeyId == "")?.AsLimits() ?? Limits.None;
+        var key = rows.FirstOrDefault(r => r.KeyId == keyId && keyId != "")?.AsLimits() ?? Limits.None;
+        if (_cache.Count > 10_000)
+        {
+            _cache.Clear();
+        }
+
+        _cache[(tenantId, keyId)] = (tenant, key, now + CacheLifetime);
+        return (tenant, key);
+    }
+
+    public async Task<BudgetRow> PutAsync(string tenantId, string keyId, Limits limits)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<BudgetRow>("""
+            INSERT INTO budgets (tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm)
+            VALUES (@tenantId, @keyId, @DailyUsd, @MonthlyUsd, @Rpm, @Tpm)
+            ON CONFLICT (tenant_id, key_id) DO UPDATE
+            SET daily_usd = excluded.daily_usd, monthly_usd = excluded.monthly_usd, rpm = excluded.rpm, tpm = excluded.tpm, updated_at = now()
+            RETURNING tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm, updated_at
+            """, new { tenantId, keyId, limits.DailyUsd, limits.MonthlyUsd, limits.Rpm, limits.Tpm });
+    }
+
+    public async Task<IReadOnlyList<BudgetRow>> ListAsync(string tenantId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<BudgetRow>(
+            "SELECT tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm, updated_at FROM budgets WHERE tenant_id = @tenantId ORDER BY key_id",
+            new { tenantId })).AsList();
+    }
+
+    public async Task<bool> DeleteAsync(string tenantId, string keyId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteAsync("DELETE FROM budgets WHERE tenant_id = @tenantId AND key_id = @keyId", new { tenantId, keyId }) > 0;
+    }
+}
+
+/// <summary>USD per day and per month, requests and tokens per minute; null means unlimited.</summary>
+public sealed record Limits(decimal? DailyUsd, decimal? MonthlyUsd, int? Rpm, int? Tpm)
+{
+    public static readonly Limits None = new(null, null, null, null);
+}
+
+public sealed record BudgetRow(string TenantId, string KeyId, decimal? DailyUsd, decimal? MonthlyUsd, int? Rpm, int? Tpm, DateTime UpdatedAt)
+{
+    public Limits AsLimits() => new(DailyUsd, MonthlyUsd, Rpm, Tpm);
+}

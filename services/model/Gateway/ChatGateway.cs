@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Platform.Model.Budgets;
+using Platform.Model.Catalog;
+using Platform.Model.Providers;
+using Platform.Model.Ledger;
+using Platform.ServiceDefaults.Authentication;
+
+namespace Platform.Model.Gateway;
+
+/// <summary>
+/// One chat request through the gateway: resolve the alias, serve from cache when allowed, reserve budget and rate
+/// limits, route to a deployment, answer (plain or streamed), settle the real cost, and record usage.
+/// </summary>
+public sealed class ChatGateway(
+    ModelCatalog catalog, ChatRouter router, ResponseCache cache, BudgetGate budgets, UsageLedger ledger,
+    IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
+{
+    // Reservations assume prompts may tokenise more densely than the estimate; output is bounded by max_tokens.
+    private const double PromptMargin = 1.5;
+
+    public async Task HandleAsync(HttpContext context, ChatRequest request)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var tenantId = context.User.TenantId();
+        using var activity = GatewayTelemetry.StartChat(request.Model);
+        var route = await catalog.ResolveAsync(tenantId, request.Model);
+        if (route is null)
+        {
+            await OpenAiError.InvalidRequest($"The model '{request.Model}' does not exist or you do not have access to it.", "model", "model_not_found")
+                .WriteAsync(context);
+            return;
+        }
+
+        var outcome = new Outcome(request.Model);
+        var cacheKey = ResponseCache.KeyFor(tenantId, request, context.Request.Headers);
+        var cached = cacheKey is null ? null : await cache.GetAsync(cacheKey);
+        if (cacheKey is not null)
+        {
+            context.Response.Headers["x-cache"] = cached is null ? "miss" : "hit";
+        }
+
+        var (worstUsd, worstTokens) = cached is null ? WorstCase(route, request) : (0m, 0);
+        var reservation = await budgets.ReserveAsync(tenantId, context.User.KeyId(), worstUsd, worstTokens);
+        if (!reservation.Granted)
+        {
+            outcome.Status = StatusCodes.Status429TooManyRequests;
+            outcome.ErrorType = reservation.IsBudget ? "insufficient_quota" : "rate_limit_exceeded";
+            context.Response.Headers.RetryAfter = Math.Ceiling(BudgetGate.RetryAfter(reservation).TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await (reservation.IsBudget
+                ? new OpenAiError(429, $"The {BudgetGate.Describe(reservation)} would be exceeded by this request.", "insufficient_quota", null, "insufficient_quota")
+                : new OpenAiError(429, $"Rate limit reached: {BudgetGate.Describe(reservation)}.", reservation.Refusal == 6 ? "tokens" : "requests", null, "rate_limit_exceeded"))
+                .WriteAsync(context);
+            Finish(context, activity, outcome, started);
+            return;
+        }
+
+        try
+        {
+            if (cached is not null)
+            {
+                outcome.Served(cached.Deployment, cached.Provider, cached.Completion.Model, cached.Completion.Usage, 0m);
+                outcome.CacheHit = true;
+                SetHeaders(context, cached.Deployment, cached.Provider, Stopwatch.GetElapsedTime(started));
+                await ChatResponses.WriteAsync(context, request, cached.Completion, cached.Provider);
+            }
+            else if (request.Stream)
+            {
+                await StreamAsync(context, request, route, cacheKey, outcome, started);
+            }
+            else
+            {
+                var routed = await router.CompleteAsync(request, route, context.RequestAborted);
+                var deployment = routed.Deployment;
+                outcome.Served(deployment.Name, deployment.Provider, routed.Completion.Model, routed.Completion.Usage,
+                    deployment.Cost(routed.Completion.Usage.PromptTokens, routed.Completion.Usage.CompletionTokens));
+                SetHeaders(context, deployment.Name, deployment.Provider, Stopwatch.GetElapsedTime(started) - routed.UpstreamTime);
+                await ChatResponses.WriteAsync(context, request, routed.Completion, deployment.Provider);
+                if (cacheKey is not null)
+                {
+                    await cache.SetAsync(cacheKey, new CachedCompletion(routed.Completion, deployment.Name, deployment.Provider));
+                }
+            }
+        }
+        catch (RoutingException e)
+        {
+            outcome.Status = e.Error.Status;
+            outcome.ErrorType = e.Error.Code;
+            await e.Error.WriteAsync(context);
+        }
+        finally
+        {
+            await budgets.SettleAsync(reservation, outcome.CostUsd, outcome.Usage?.TotalTokens ?? 0);
+            Finish(context, activity, outcome, started);
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, ChatRequest request, ModelRoute route, string? cacheKey, Outcome outcome, long started)
+    {
+        var routed = await router.StreamAsync(request, route, context.RequestAborted);
+        var deployment = routed.Deployment;
+        SetHeaders(context, deployment.Name, deployment.Provider, Stopwatch.GetElapsedTime(started) - routed.TimeToFirstChunk);
+        var assembled = new CompletionChunks.Assembler();
+        var stream = new ChatResponses.Stream(context, request, deployment.UpstreamModel, deployment.Provider);
+        try
+        {
+            await using (var chunks = routed.Chunks)
+            {
+                do
+                {
+                    assembled.Add(chunks.Current);
+                    await stream.WriteAsync(chunks.Current);
+                }
+                while (await chunks.MoveNextAsync());
+            }
+        }
+        catch (Exception e) when (e is UpstreamException or IOException or HttpRequestException or System.Text.Json.JsonException)
+        {
+            // The stream has started: it is never retried. The client learns why it ended early.
+            outcome.Status = StatusCodes.Status502BadGateway;
+            outcome.ErrorType = "upstream_error";
+            await stream.FailAsync(OpenAiError.UpstreamFailed($"{deployment.Name} failed mid-stream: {e.Message}"));
+            return;
+        }
+        finally
+        {
+            // What was streamed is what is owed, even when the stream broke or the client left.
+            var usage = assembled.Usage ?? new Usage((int)Math.Ceiling(TokenEstimator.Prompt(request) * PromptMargin), TokenEstimator.Count(assembled.Text));
+            outcome.Served(deployment.Name, deployment.Provider, deployment.UpstreamModel, usage, deployment.Cost(usage.PromptTokens, usage.CompletionTokens));
+        }
+
+        await stream.CompleteAsync(assembled.Usage);
+        if (cacheKey is not null && assembled.Usage is { } finalUsage)
+        {
+            var completion = assembled.ToCompletion(stream.Id, stream.Created, deployment.UpstreamModel, finalUsage);
+            await cache.SetAsync(cacheKey, new CachedCompletion(completion, deployment.Name, deployment.Provider));
+        }
+    }
+
+    /// <summary>The most this request can cost on any deployment of the alias, and the most tokens it can use.</summary>
+    private (decimal Usd, int Tokens) WorstCase(ModelRoute route, ChatRequest request)
+    {
+        var prompt = (int)Math.Ceiling(TokenEstimator.Prompt(request) * PromptMargin);
+        var worstUsd = 0m;
+        var worstTokens = 0;
+        foreach (var deployment in route.Deployments)
+        {
+            var output = request.MaxTokens ?? Math.Max(1, Math.Min(options.CurrentValue.DefaultMaxOutputTokens, deployment.ContextWindow - prompt));
+            worstUsd = Math.Max(worstUsd, deployment.Cost(prompt, output));
+            worstTokens = Math.Max(worstTokens, prompt + output);
+        }
+
+        return (worstUsd, worstTokens);
+    }
+
+    private void Finish(HttpContext context, Activity? activity, Outcome outcome, long started)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        GatewayTelemetry.Completed(activity, outcome.RequestModel, outcome.Provider, outcome.ResponseModel, outcome.Usage, outcome.CostUsd,
+            outcome.CacheHit, elapsed, outcome.ErrorType);
+        ledger.Record(new UsageRecord(
+            time.GetUtcNow().UtcDateTime, context.User.TenantId(), context.User.KeyId(), outcome.RequestModel, outcome.Deployment,
+            outcome.Usage?.PromptTokens ?? 0, outcome.Usage?.CompletionTokens ?? 0, outcome.CostUsd, (int)elapsed.TotalMilliseconds,
+            outcome.CacheHit, context.RequestAborted.IsCancellationRequested && outcome.Status == 200 ? 499 : outcome.Status,
+            Activity.Current?.TraceId.ToString()));
+    }
+
+    /// <summary>Which deployment answered, and the time spent in the gateway itself, upstream time excluded.</summary>
+    private static void SetHeaders(HttpContext context, string deployment, string provider, TimeSpan overhead)
+    {
+        context.Response.Headers["x-platform-provider"] = provider;
+        context.Response.Headers["x-platform-deployment"] = deployment;
+        context.Response.Headers["x-platform-overhead-ms"] = Math.Max(0, overhead.TotalMilliseconds).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>What became of a request, for the ledger, the budget and telemetry.</summary>
+    private sealed class Outcome(string requestModel)
+    {
+        public string RequestModel { get; } = requestModel;
+
+        public string? Deployment { get; private set; }
+
+        public string? Provider { get; private set; }
+
+        public string? ResponseModel { get; private set; }
+
+        public Usage? Usage { get; private set; }
+
+        public decimal CostUsd { get; private set; }
+
+        public bool CacheHit { get; set; }
+
+        public int Status { get; set; } = StatusCodes.Status200OK;
+
+        public string? ErrorType { get; set; }
+
+        public void Served(string deployment, string provider, string responseModel, Usage usage, decimal costUsd)
+        {
+            (Deployment, Provider, ResponseModel, Usage, CostUsd) = (deployment, provider, responseModel, usage, costUsd);
+        }
+    }
+}
