@@ -34,6 +34,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeUpstream(app);
         app.MapPost("/v1/chat/completions", fake.ChatAsync);
+        app.MapPost("/v1/messages", fake.MessagesAsync);
         await app.StartAsync();
         return fake;
     }
@@ -99,6 +100,93 @@ public sealed class FakeUpstream : IAsyncDisposable
         await WriteEventAsync(context, new { id = "chatcmpl-fake", @object = "chat.completion.chunk", created = 1_700_000_000, model,
             choices = Array.Empty<object>(), usage = new { prompt_tokens = 7, completion_tokens = 4, total_tokens = 11 } });
         await context.Response.WriteAsync("data: [DONE]\n\n");
+    }
+
+    /// <summary>
+    /// Anthropic's Messages API, strict about what real Anthropic rejects (a system role among messages, turns that do
+    /// not alternate, a missing max_tokens or version header), so a translation mistake fails loudly. It calls a tool
+    /// the last user turn names, reports tool results it is given, and answers forced tools with a fixed input.
+    /// </summary>
+    private async Task MessagesAsync(HttpContext context)
+    {
+        var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+        var model = body["model"]!.GetValue<string>();
+        _calls.AddOrUpdate(model, 1, (_, n) => n + 1);
+        var messages = body["messages"]!.AsArray();
+        var roles = messages.Select(m => m!["role"]!.GetValue<string>()).ToList();
+        if (context.Request.Headers["anthropic-version"].Count == 0 || body["max_tokens"] is null || roles.Contains("system")
+            || roles.Count == 0 || roles[0] != "user" || roles.Zip(roles.Skip(1)).Any(p => p.First == p.Second))
+        {
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", $"malformed request: roles {string.Join(",", roles)}");
+            return;
+        }
+
+        if (model.StartsWith("overloaded-", StringComparison.Ordinal))
+        {
+            await AnthropicErrorAsync(context, 529, "overloaded_error", "Overloaded");
+            return;
+        }
+
+        var lastBlocks = messages[^1]!["content"]!.AsArray();
+        var lastText = string.Join(" ", lastBlocks.Where(b => b!["type"]!.GetValue<string>() == "text").Select(b => b!["text"]!.GetValue<string>()));
+        var toolResult = lastBlocks.FirstOrDefault(b => b!["type"]!.GetValue<string>() == "tool_result");
+        var tools = body["tools"]?.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToList() ?? [];
+        var forced = body["tool_choice"]?["type"]?.GetValue<string>() == "tool" ? body["tool_choice"]!["name"]!.GetValue<string>() : null;
+        var named = forced ?? (toolResult is null ? tools.FirstOrDefault(t => lastText.Contains(t, StringComparison.Ordinal)) : null);
+        object input = forced is not null ? new { answer = "forty-two" } : new { city = "Paris" };
+        var text = toolResult is not null
+            ? $"Tool said: {toolResult["content"]!.GetValue<string>()}"
+            : $"Hello from {model}{(body["system"] is { } system ? $" (system: {system.GetValue<string>()})" : "")}";
+        object block = named is not null ? new { type = "tool_use", id = "toolu_fake1", name = named, input } : new { type = "text", text };
+        var stopReason = named is not null ? "tool_use" : "end_turn";
+        if (body["stream"]?.GetValue<bool>() != true)
+        {
+            await context.Response.WriteAsJsonAsync(new
+            {
+                id = "msg_fake", type = "message", role = "assistant", model, content = new[] { block }, stop_reason = stopReason,
+                stop_sequence = (string?)null, usage = new { input_tokens = 9, output_tokens = 5 },
+            });
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        await AnthropicEventAsync(context, "message_start", new { type = "message_start", message = new { id = "msg_fake", type = "message", role = "assistant",
+            model, content = Array.Empty<object>(), usage = new { input_tokens = 9, output_tokens = 1 } } });
+        if (named is not null)
+        {
+            await AnthropicEventAsync(context, "content_block_start", new { type = "content_block_start", index = 0,
+                content_block = new { type = "tool_use", id = "toolu_fake1", name = named, input = new { } } });
+            var json = JsonSerializer.Serialize(input);
+            foreach (var piece in new[] { json[..(json.Length / 2)], json[(json.Length / 2)..] })
+            {
+                await AnthropicEventAsync(context, "content_block_delta", new { type = "content_block_delta", index = 0, delta = new { type = "input_json_delta", partial_json = piece } });
+            }
+        }
+        else
+        {
+            await AnthropicEventAsync(context, "content_block_start", new { type = "content_block_start", index = 0, content_block = new { type = "text", text = "" } });
+            foreach (var word in text.Split(' ').Select((w, i) => i == 0 ? w : " " + w))
+            {
+                await AnthropicEventAsync(context, "content_block_delta", new { type = "content_block_delta", index = 0, delta = new { type = "text_delta", text = word } });
+            }
+        }
+
+        await AnthropicEventAsync(context, "content_block_stop", new { type = "content_block_stop", index = 0 });
+        await AnthropicEventAsync(context, "message_delta", new { type = "message_delta", delta = new { stop_reason = stopReason, stop_sequence = (string?)null },
+            usage = new { output_tokens = 5 } });
+        await AnthropicEventAsync(context, "message_stop", new { type = "message_stop" });
+    }
+
+    private static async Task AnthropicEventAsync(HttpContext context, string name, object payload)
+    {
+        await context.Response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(payload)}\n\n");
+        await context.Response.Body.FlushAsync();
+    }
+
+    private static async Task AnthropicErrorAsync(HttpContext context, int status, string type, string message)
+    {
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new { type = "error", error = new { type, message } });
     }
 
     private static async Task WriteEventAsync(HttpContext context, object payload)

@@ -21,6 +21,7 @@ internal static class Extensions
         builder.Services.AddSingleton<UpstreamHttp>();
         builder.Services.AddSingleton<IChatProvider, SimulatorProvider>();
         builder.Services.AddSingleton<IChatProvider, OpenAiProvider>();
+        builder.Services.AddSingleton<IChatProvider, AnthropicProvider>();
         builder.Services.AddSingleton<DeploymentHealth>();
         builder.Services.AddSingleton<ChatRouter>();
         builder.Services.AddSingleton<ResponseCache>();
