@@ -11,6 +11,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapModelsApi();
 app.MapChatCompletionsApi();
+app.MapEmbeddingsApi();
 app.MapCatalogApi();
 app.MapBudgetsApi();
 app.MapUsageApi();

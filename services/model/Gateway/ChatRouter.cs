@@ -12,19 +12,31 @@ namespace Platform.Model.Gateway;
 /// </summary>
 public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth health, IOptionsMonitor<ModelGatewayOptions> options, ILogger<ChatRouter> logger)
 {
+    /// <summary>Embeddings go to the alias's deployments whose provider has them, with the same retries and fallbacks.</summary>
+    public async Task<(ModelDeployment Deployment, EmbeddingResult Result)> EmbedAsync(EmbeddingRequest request, ModelRoute route, CancellationToken cancellationToken)
+    {
+        var capable = route with { Deployments = route.Deployments.Where(d => providers.Embeddings(d.Provider) is not null).ToList() };
+        if (capable.Deployments.Count == 0)
+        {
+            throw new RoutingException(OpenAiError.InvalidRequest($"The model '{route.Alias}' does not support embeddings.", "model", "model_not_supported"));
+        }
+
+        var routed = await RouteAsync(request.Inputs.Sum(TokenEstimator.Count), capable,
+            (deployment, token) => providers.Embeddings(deployment.Provider)!.EmbedAsync(request, deployment, token), cancellationToken);
+        return (routed.Deployment, routed.Result);
+    }
+
     public async Task<RoutedCompletion> CompleteAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var routed = await RouteAsync(request, route, async (deployment, token) =>
-        {
-            return await providers.For(deployment.Provider).CompleteAsync(request, deployment, token);
-        }, cancellationToken);
+        var routed = await RouteAsync(TokenEstimator.Prompt(request), route,
+            (deployment, token) => providers.For(deployment.Provider).CompleteAsync(request, deployment, token), cancellationToken);
         return new RoutedCompletion(routed.Deployment, routed.Result, routed.Elapsed);
     }
 
     /// <summary>Returns once a deployment has produced its first chunk; from then on the stream is never retried.</summary>
     public async Task<RoutedStream> StreamAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var routed = await RouteAsync(request, route, async (deployment, token) =>
+        var routed = await RouteAsync(TokenEstimator.Prompt(request), route, async (deployment, token) =>
         {
             var stream = providers.For(deployment.Provider).StreamAsync(request, deployment, cancellationToken).GetAsyncEnumerator(token);
             try
@@ -51,10 +63,9 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
     }
 
     private async Task<(ModelDeployment Deployment, T Result, TimeSpan Elapsed)> RouteAsync<T>(
-        ChatRequest request, ModelRoute route, Func<ModelDeployment, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+        int promptTokens, ModelRoute route, Func<ModelDeployment, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        var promptTokens = TokenEstimator.Prompt(request);
         var candidates = await OrderAsync(route, promptTokens);
         if (candidates.Count == 0)
         {

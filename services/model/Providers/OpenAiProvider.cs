@@ -12,7 +12,7 @@ namespace Platform.Model.Providers;
 /// Any OpenAI-compatible chat completions API (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp, LM Studio, OpenRouter…):
 /// the client's body goes upstream as sent, with the deployment's model and, when streaming, usage requested.
 /// </summary>
-public sealed class OpenAiProvider(UpstreamHttp http) : IChatProvider
+public sealed class OpenAiProvider(UpstreamHttp http) : IChatProvider, IEmbeddingProvider
 {
     public string Name => "openai";
 
@@ -39,6 +39,22 @@ public sealed class OpenAiProvider(UpstreamHttp http) : IChatProvider
         }
     }
 
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, ModelDeployment deployment, CancellationToken cancellationToken)
+    {
+        var body = request.Body.DeepClone().AsObject();
+        body["model"] = deployment.UpstreamModel;
+        body["encoding_format"] = "float";
+        using var response = await PostAsync("embeddings", body, deployment, cancellationToken);
+        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        var root = document.RootElement;
+        var vectors = root.GetProperty("data").EnumerateArray()
+            .OrderBy(d => d.GetProperty("index").GetInt32())
+            .Select(d => d.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray())
+            .ToList();
+        var usage = root.TryGetProperty("usage", out var u) ? new Usage(u.GetProperty("prompt_tokens").GetInt32(), 0) : new Usage(0, 0);
+        return new EmbeddingResult(vectors, root.TryGetProperty("model", out var model) ? model.GetString()! : deployment.UpstreamModel, usage);
+    }
+
     private async Task<HttpResponseMessage> SendAsync(ChatRequest request, ModelDeployment deployment, bool stream, CancellationToken cancellationToken)
     {
         var body = request.Body.DeepClone().AsObject();
@@ -53,7 +69,12 @@ public sealed class OpenAiProvider(UpstreamHttp http) : IChatProvider
             body.Remove("stream_options");
         }
 
-        var message = new HttpRequestMessage(HttpMethod.Post, $"{deployment.BaseUrl!.TrimEnd('/')}/chat/completions")
+        return await PostAsync("chat/completions", body, deployment, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string path, JsonObject body, ModelDeployment deployment, CancellationToken cancellationToken)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, $"{deployment.BaseUrl!.TrimEnd('/')}/{path}")
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };

@@ -2,6 +2,8 @@ namespace Platform.Model.Providers;
 
 public sealed class ProviderRegistry(IEnumerable<IChatProvider> providers)
 {
+    public IEmbeddingProvider? Embeddings(string name) => _providers.GetValueOrDefault(name) as IEmbeddingProvider;
+
     private readonly Dictionary<string, IChatProvider> _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
     public IEnumerable<string> Names => _providers.Keys;

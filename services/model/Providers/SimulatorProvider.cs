@@ -16,10 +16,11 @@ namespace Platform.Model.Providers;
 /// answers in text that summarises the conversation and tool results, streams token by token and reports usage.
 /// The same request always gets the same answer.
 /// </summary>
-public sealed partial class SimulatorProvider : IChatProvider
+public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvider
 {
     public const string ProviderName = "simulator";
     private const string Label = "[simulator]";
+    private const int DefaultDimensions = 256;
 
     public string Name => ProviderName;
 
@@ -35,6 +36,29 @@ public sealed partial class SimulatorProvider : IChatProvider
             await Task.Yield();
             yield return chunk;
         }
+    }
+
+    /// <summary>
+    /// Deterministic vectors from hashed words (a bag of words in <c>dimensions</c> buckets, normalised), so texts that
+    /// share words lie close together, as real embeddings of them would.
+    /// </summary>
+    public Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, ModelDeployment deployment, CancellationToken cancellationToken)
+    {
+        var dimensions = request.Dimensions ?? DefaultDimensions;
+        var vectors = request.Inputs.Select(input =>
+        {
+            var vector = new float[dimensions];
+            foreach (Match word in WordPattern().Matches(input.ToLowerInvariant()))
+            {
+                var hash = SHA256.HashData(Encoding.UTF8.GetBytes(word.Value));
+                vector[BitConverter.ToUInt32(hash, 0) % dimensions] += (hash[4] & 1) == 0 ? 1f : -1f;
+            }
+
+            var norm = MathF.Sqrt(vector.Sum(v => v * v));
+            return norm == 0 ? vector : vector.Select(v => v / norm).ToArray();
+        }).ToList();
+        var tokens = request.Inputs.Sum(TokenEstimator.Count);
+        return Task.FromResult(new EmbeddingResult(vectors, deployment.UpstreamModel, new Usage(tokens, 0)));
     }
 
     private static ChatCompletion Answer(ChatRequest request, ModelDeployment deployment)
