@@ -73,19 +73,23 @@ public sealed class BudgetGate(IConnectionMultiplexer redis, BudgetStore budgets
         return refused == 0 ? reservation : reservation with { Refusal = refused };
     }
 
-    /// <summary>Replaces the reservation by what the request really cost (zero when it failed).</summary>
-    public async Task SettleAsync(Reservation reservation, decimal actualUsd, int actualTokens)
+    /// <summary>
+    /// Replaces the reservation by what the request really cost (zero when it failed). Sent without waiting for the
+    /// reply: Redis runs it before any later command on the connection, and if it is lost the reservation simply stands,
+    /// which can only under-spend a budget, never overrun it.
+    /// </summary>
+    public Task SettleAsync(Reservation reservation, decimal actualUsd, int actualTokens)
     {
         if (!reservation.Granted || reservation.Limits.All(l => l < 0))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         RedisValue[] arguments =
         [
             .. reservation.Limits.Select(l => (RedisValue)l), Micro(actualUsd) - reservation.MicroUsd, actualTokens - reservation.Tokens,
         ];
-        await redis.GetDatabase().ScriptEvaluateAsync(SettleScript, reservation.Counters, arguments);
+        return redis.GetDatabase().ScriptEvaluateAsync(SettleScript, reservation.Counters, arguments, CommandFlags.FireAndForget);
     }
 
     public static string Describe(Reservation reservation) => Reasons[reservation.Refusal!.Value - 1];

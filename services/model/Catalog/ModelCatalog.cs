@@ -5,12 +5,35 @@ using Npgsql;
 
 namespace Platform.Model.Catalog;
 
-/// <summary>Aliases from configuration, overridden per tenant by aliases stored through the catalog API.</summary>
-public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options)
+/// <summary>
+/// Aliases from configuration, overridden per tenant by aliases stored through the catalog API. Resolutions are cached
+/// in-process for two seconds, so the hot path rarely reaches Postgres and a change reaches every replica within that.
+/// </summary>
+public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(2);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), (ModelRoute? Route, DateTimeOffset Until)> _resolved = new();
 
     public async Task<ModelRoute?> ResolveAsync(string tenantId, string alias)
+    {
+        var now = time.GetUtcNow();
+        if (_resolved.TryGetValue((tenantId, alias), out var cached) && cached.Until > now)
+        {
+            return cached.Route;
+        }
+
+        if (_resolved.Count > 10_000)
+        {
+            _resolved.Clear();
+        }
+
+        var route = await LoadAsync(tenantId, alias);
+        _resolved[(tenantId, alias)] = (route, now + CacheLifetime);
+        return route;
+    }
+
+    private async Task<ModelRoute?> LoadAsync(string tenantId, string alias)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var row = await connection.QuerySingleOrDefaultAsync<AliasRow>(
@@ -40,6 +63,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
 
     public async Task<DateTime> PutAsync(string tenantId, string alias, AliasDefinition definition)
     {
+        _resolved.TryRemove((tenantId, alias), out _);
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<DateTime>("""
             INSERT INTO model_aliases (tenant_id, alias, strategy, deployments)
@@ -52,6 +76,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
 
     public async Task<bool> DeleteAsync(string tenantId, string alias)
     {
+        _resolved.TryRemove((tenantId, alias), out _);
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteAsync("DELETE FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias", new { tenantId, alias }) > 0;
     }

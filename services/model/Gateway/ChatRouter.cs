@@ -89,7 +89,7 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
                 {
                     var result = await attempt(deployment, attemptTimeout.Token);
                     var elapsed = Stopwatch.GetElapsedTime(started);
-                    await health.RecordLatencyAsync(deployment, elapsed);
+                    health.RecordLatency(deployment, elapsed);
                     return (deployment, result, elapsed);
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
@@ -163,6 +163,11 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
             default:
                 ordered = fitting;
                 break;
+        }
+
+        if (ordered.Count < 2)
+        {
+            return ordered;
         }
 
         var coolingDown = new HashSet<ModelDeployment>();

@@ -43,9 +43,19 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
         await Tolerate(() => redis.GetDatabase().StringSetAsync(CooldownKey(deployment), "1", duration));
     }
 
-    public async Task RecordLatencyAsync(ModelDeployment deployment, TimeSpan latency) =>
-        await Tolerate(() => redis.GetDatabase().ScriptEvaluateAsync(RecordLatencyScript, [LatencyKey],
-            [Id(deployment), latency.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+    /// <summary>Sent without waiting for the reply: a latency sample is worth less than the round trip it would cost.</summary>
+    public void RecordLatency(ModelDeployment deployment, TimeSpan latency)
+    {
+        try
+        {
+            redis.GetDatabase().ScriptEvaluate(RecordLatencyScript, [LatencyKey],
+                [Id(deployment), latency.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)], CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Deployment latency not recorded: {Message}", e.Message);
+        }
+    }
 
     public async Task<IReadOnlyDictionary<string, double>> LatenciesAsync()
     {

@@ -1,0 +1,31 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Platform.TestSupport;
+
+namespace Platform.Benchmarks;
+
+internal static class Setup
+{
+    /// <summary>A tenant whose key has a budget and rate limits high enough never to refuse, so they are on but not in the way.</summary>
+    public static async Task<string> TenantWithLimitsAsync(AppHostProcess platform, string upstream)
+    {
+        var tenantId = $"bench-{Guid.NewGuid():N}"[..16];
+        using var admin = platform.Client("orchestrator", platform.AdminApiKey);
+        (await admin.PostAsJsonAsync("/v1/tenants", new { id = tenantId, name = "Benchmark" })).EnsureSuccessStatusCode();
+        var issued = await (await admin.PostAsJsonAsync($"/v1/tenants/{tenantId}/keys", new { name = "bench", scopes = new[] { "admin" } })).Content.ReadFromJsonAsync<JsonElement>();
+        var key = issued.GetProperty("key").GetString()!;
+        var keyId = issued.GetProperty("apiKey").GetProperty("id").GetString()!;
+
+        using var model = platform.Client("model", key);
+        (await model.PutAsJsonAsync("/v1/catalog/bench", new
+        {
+            strategy = "ordered",
+            deployments = new[] { new { provider = "openai", baseUrl = upstream, model = "mock", inputPricePerMillion = 0.15, outputPricePerMillion = 0.6 } },
+        })).EnsureSuccessStatusCode();
+        using var platformAdmin = platform.Client("model", platform.AdminApiKey);
+        (await platformAdmin.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}", new { dailyUsd = 1_000_000, monthlyUsd = 10_000_000 })).EnsureSuccessStatusCode();
+        (await model.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}/keys/{keyId}", new { dailyUsd = 1_000_000, rpm = 100_000_000, tpm = 1_000_000_000 }))
+            .EnsureSuccessStatusCode();
+        return key;
+    }
+}
