@@ -17,7 +17,7 @@ public sealed class AuthenticationTests(PlatformFixture platform)
     ];
 
     [Fact]
-    public async Task EveryServiceRejectsARequestWithoutAKeyWithProblemJson()
+    public async Task EveryServiceRejectsARequestWithoutAKeyInItsErrorShape()
     {
         foreach (var (service, path) in ProtectedEndpoints)
         {
@@ -25,8 +25,17 @@ public sealed class AuthenticationTests(PlatformFixture platform)
             using var response = await client.GetAsync(path);
 
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+            if (service == "model")
+            {
+                // The gateway speaks OpenAI's protocol, errors included, so OpenAI clients can read them.
+                using var error = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Equal("invalid_api_key", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+            }
+            else
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
         }
     }
 
