@@ -118,6 +118,27 @@ public sealed class BudgetTests(PlatformFixture platform)
         Assert.True(usage.OutputTokens > 0);
     }
 
+    [Fact]
+    public async Task AReplicaStoppedRightAfterItsRequestsHasWrittenThemAllToTheLedger()
+    {
+        var (tenantId, key) = await PricedTenantAsync();
+        var replica = await ServiceProcess.StartAsync("model", "Model", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__modeldb"] = platform.AppHost.ConnectionString("modeldb"),
+            ["ConnectionStrings__cache"] = platform.AppHost.ConnectionString("cache"),
+        });
+        await using (replica)
+        {
+            using var client = replica.Client(key);
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+                client.PostAsJsonAsync("/v1/chat/completions", new { model = "priced", messages = new[] { new { role = "user", content = $"n{i}" } } })));
+        }
+
+        var usage = await UsageAsync(tenantId, expectedRequests: 20);
+
+        Assert.Equal(20, usage.Succeeded);
+    }
+
     /// <summary>A tenant with an admin key and an alias <c>priced</c>: the simulator at $100 per million tokens each way.</summary>
     private async Task<(string TenantId, string Key)> PricedTenantAsync()
     {

@@ -189,6 +189,20 @@ public sealed class ChatCompletionsTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task ABodyOverTheLimitIsA413InOpenAisShape()
+    {
+        using var client = platform.Admin("model");
+        var huge = "{\"model\":\"simulator\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('x', 9 * 1024 * 1024) + "\"}]}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(huge, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("invalid_request_error", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EveryResponseReportsTheGatewayOverhead()
     {
         using var client = platform.Admin("model");

@@ -133,25 +133,60 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
         Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AWeightedAliasSendsMostRequestsToTheHeavierDeployment()
+    {
+        var (heavy, light) = (Unique("ok"), Unique("ok"));
+        var client = await ClientForAliasAsync([(heavy, null, 9), (light, null, 1)], "weighted");
+
+        for (var i = 0; i < 40; i++)
+        {
+            await client.CompleteChatAsync([new UserChatMessage($"hi {i}")]);
+        }
+
+        Assert.Equal(40, _upstream.Calls(heavy) + _upstream.Calls(light));
+        Assert.InRange(_upstream.Calls(heavy), 28, 40);
+    }
+
+    [Fact]
+    public async Task ALowestLatencyAliasLearnsWhichDeploymentIsFaster()
+    {
+        var (lagging, fast) = (Unique("lag"), Unique("ok"));
+        var client = await ClientForAliasAsync([(lagging, null, 1), (fast, null, 1)], "lowest-latency");
+
+        for (var i = 0; i < 10; i++)
+        {
+            await client.CompleteChatAsync([new UserChatMessage($"hi {i}")]);
+        }
+
+        Assert.True(_upstream.Calls(fast) >= 8, $"fast {_upstream.Calls(fast)}, lagging {_upstream.Calls(lagging)}");
+    }
+
     private static string Unique(string behaviour) => $"{behaviour}-{Guid.NewGuid():N}"[..20];
 
     private Task<ChatClient> ClientForAliasAsync(params string[] models) => ClientForAliasAsync(models.Select(m => (m, (TimeSpan?)null)).ToArray());
 
-    private async Task<ChatClient> ClientForAliasAsync((string Model, TimeSpan? Timeout)[] deployments)
+    private Task<ChatClient> ClientForAliasAsync((string Model, TimeSpan? Timeout)[] deployments) =>
+        ClientForAliasAsync(deployments.Select(d => (d.Model, d.Timeout, 1)).ToArray(), "ordered");
+
+    private async Task<ChatClient> ClientForAliasAsync((string Model, TimeSpan? Timeout, int Weight)[] deployments, string strategy)
     {
-        var (alias, key) = await AliasAsync(deployments);
+        var (alias, key) = await AliasAsync(deployments, strategy);
         return new ChatClient(alias, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(platform.AppHost.Url("model"), "/v1") });
     }
 
     /// <summary>A new tenant with an alias over the given fake models, in order.</summary>
-    private async Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout)[] deployments)
+    private Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout)[] deployments) =>
+        AliasAsync(deployments.Select(d => (d.Model, d.Timeout, 1)).ToArray(), "ordered");
+
+    private async Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout, int Weight)[] deployments, string strategy)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         var alias = $"fake-{Guid.NewGuid():N}"[..16];
         using var model = platform.AppHost.Client("model", key);
         var definition = new
         {
-            strategy = "ordered",
+            strategy,
             deployments = deployments.Select(d => new
             {
                 provider = "openai",
@@ -159,6 +194,7 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
                 apiKey = "sk-fake",
                 model = d.Model,
                 attemptTimeout = d.Timeout,
+                weight = d.Weight,
             }),
         };
         (await model.PutAsJsonAsync($"/v1/catalog/{alias}", definition)).EnsureSuccessStatusCode();
