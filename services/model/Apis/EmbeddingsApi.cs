@@ -51,7 +51,7 @@ public static class EmbeddingsApi
         var route = await catalog.ResolveAsync(tenantId, request!.Model);
         if (route is null)
         {
-            await OpenAiError.InvalidRequest($"The model '{request.Model}' does not exist or you do not have access to it.", "model", "model_not_found").WriteAsync(context);
+            await OpenAiError.ModelNotFound(request.Model).WriteAsync(context);
             return;
         }
 
@@ -60,9 +60,7 @@ public static class EmbeddingsApi
             route.Deployments.Max(d => d.Cost((int)Math.Ceiling(tokens * 1.5), 0)), (int)Math.Ceiling(tokens * 1.5));
         if (!reservation.Granted)
         {
-            context.Response.Headers.RetryAfter = Math.Ceiling(BudgetGate.RetryAfter(reservation).TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await new OpenAiError(429, $"Limit reached: {BudgetGate.Describe(reservation)}.", reservation.IsBudget ? "insufficient_quota" : "requests", null,
-                reservation.IsBudget ? "insufficient_quota" : "rate_limit_exceeded").WriteAsync(context);
+            await OpenAiError.WriteRefusalAsync(context, reservation);
             return;
         }
 

@@ -27,8 +27,7 @@ public sealed class ChatGateway(
         var route = await catalog.ResolveAsync(tenantId, request.Model);
         if (route is null)
         {
-            await OpenAiError.InvalidRequest($"The model '{request.Model}' does not exist or you do not have access to it.", "model", "model_not_found")
-                .WriteAsync(context);
+            await OpenAiError.ModelNotFound(request.Model).WriteAsync(context);
             return;
         }
 
@@ -45,12 +44,8 @@ public sealed class ChatGateway(
         if (!reservation.Granted)
         {
             outcome.Status = StatusCodes.Status429TooManyRequests;
-            outcome.ErrorType = reservation.IsBudget ? "insufficient_quota" : "rate_limit_exceeded";
-            context.Response.Headers.RetryAfter = Math.Ceiling(BudgetGate.RetryAfter(reservation).TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await (reservation.IsBudget
-                ? new OpenAiError(429, $"The {BudgetGate.Describe(reservation)} would be exceeded by this request.", "insufficient_quota", null, "insufficient_quota")
-                : new OpenAiError(429, $"Rate limit reached: {BudgetGate.Describe(reservation)}.", reservation.Refusal == 6 ? "tokens" : "requests", null, "rate_limit_exceeded"))
-                .WriteAsync(context);
+            outcome.ErrorType = OpenAiError.Refused(reservation).Code;
+            await OpenAiError.WriteRefusalAsync(context, reservation);
             Finish(context, activity, outcome, started);
             return;
         }

@@ -14,6 +14,24 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
     public static OpenAiError Forbidden(string message) =>
         new(StatusCodes.Status403Forbidden, message, "permission_error", null, "insufficient_permissions");
 
+    public static OpenAiError ModelNotFound(string model) =>
+        InvalidRequest($"The model '{model}' does not exist or you do not have access to it.", "model", "model_not_found");
+
+    /// <summary>A refused reservation: a spent budget is <c>insufficient_quota</c>, a rate is <c>rate_limit_exceeded</c>.</summary>
+    public static OpenAiError Refused(Budgets.Reservation reservation) => reservation.IsBudget
+        ? new(StatusCodes.Status429TooManyRequests, $"The {Budgets.BudgetGate.Describe(reservation)} would be exceeded by this request.",
+            "insufficient_quota", null, "insufficient_quota")
+        : new(StatusCodes.Status429TooManyRequests, $"Rate limit reached: {Budgets.BudgetGate.Describe(reservation)}.",
+            reservation.Refusal == 6 ? "tokens" : "requests", null, "rate_limit_exceeded");
+
+    /// <summary>Writes a refusal with the <c>Retry-After</c> of the window that refused it.</summary>
+    public static Task WriteRefusalAsync(HttpContext context, Budgets.Reservation reservation)
+    {
+        context.Response.Headers.RetryAfter = Math.Ceiling(Budgets.BudgetGate.RetryAfter(reservation).TotalSeconds)
+            .ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Refused(reservation).WriteAsync(context);
+    }
+
     public static OpenAiError UpstreamFailed(string message) =>
         new(StatusCodes.Status502BadGateway, message, "api_error", null, "upstream_error");
 
