@@ -10,5 +10,8 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapToolsApi();
+app.MapInvocationsApi();
+app.MapApprovalsApi();
+app.MapSettingsApi();
 
 app.Run();

@@ -32,7 +32,7 @@ public sealed class TenancyTests(PlatformFixture platform)
 
         Assert.Equal(HttpStatusCode.NotFound, (await bobTools.GetAsync("/v1/tools/http.secret")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await bobTools.DeleteAsync("/v1/tools/http.secret")).StatusCode);
-        Assert.Equal("[]", await bobTools.GetStringAsync("/v1/tools"));
+        Assert.DoesNotContain("http.secret", await bobTools.GetStringAsync("/v1/tools"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await aliceTools.GetAsync("/v1/tools/http.secret")).StatusCode);
     }
 

@@ -12,6 +12,7 @@ public sealed class ToolsTests(PlatformFixture platform)
         description = "Current weather for a city",
         sideEffect = "read_only",
         parameters = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } },
+        http = new { method = "GET", url = "https://weather.example.com/v1/{city}", headers = new Dictionary<string, string> { ["Authorization"] = "Bearer secret" } },
     };
 
     [Fact]
@@ -23,22 +24,41 @@ public sealed class ToolsTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.OK, (await tools.PutAsJsonAsync("/v1/tools/http.weather", WeatherTool)).StatusCode);
         using (var listed = JsonDocument.Parse(await tools.GetStringAsync("/v1/tools")))
         {
-            Assert.Equal("http.weather", Assert.Single(listed.RootElement.EnumerateArray()).GetProperty("name").GetString());
+            var names = listed.RootElement.EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+            Assert.Contains("http.weather", names);
+            Assert.Contains("builtin.calculator", names);
+            var weather = listed.RootElement.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "http.weather");
+            Assert.DoesNotContain("secret", weather.GetRawText(), StringComparison.Ordinal);
         }
 
         using var updated = JsonDocument.Parse(await (await tools.PutAsJsonAsync("/v1/tools/http.weather", WeatherTool)).Content.ReadAsStringAsync());
         Assert.Equal(2, updated.RootElement.GetProperty("version").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, (await tools.DeleteAsync("/v1/tools/http.weather")).StatusCode);
-        Assert.Equal("[]", await tools.GetStringAsync("/v1/tools"));
         Assert.Equal(HttpStatusCode.NotFound, (await tools.GetAsync("/v1/tools/http.weather")).StatusCode);
     }
 
+    [Fact]
+    public async Task TheOpenAiListingGivesFunctionToolsForTheModelGateway()
+    {
+        using var tools = platform.Admin("tool");
+
+        using var listed = JsonDocument.Parse(await tools.GetStringAsync("/v1/tools?format=openai"));
+
+        var calculator = listed.RootElement.EnumerateArray().Single(t => t.GetProperty("function").GetProperty("name").GetString() == "builtin__calculator");
+        Assert.Equal("function", calculator.GetProperty("type").GetString());
+        Assert.Equal("object", calculator.GetProperty("function").GetProperty("parameters").GetProperty("type").GetString());
+    }
+
+    private const string Http = "\"http\":{\"method\":\"GET\",\"url\":\"https://example.com/x\"}";
+
     [Theory]
-    [InlineData("builtin.calculator", """{"description":"d","sideEffect":"read_only","parameters":{"type":"object"}}""", "name")]
-    [InlineData("http.ok", """{"description":"d","sideEffect":"sometimes","parameters":{"type":"object"}}""", "sideEffect")]
-    [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":{"type":"string"}}""", "parameters")]
-    [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":"not a schema"}""", "parameters")]
-    [InlineData("http.ok", """{"sideEffect":"read_only","parameters":{"type":"object"}}""", "description")]
+    [InlineData("builtin.calculator", "{\"description\":\"d\",\"sideEffect\":\"read_only\",\"parameters\":{\"type\":\"object\"}," + Http + "}", "name")]
+    [InlineData("http.ok", "{\"description\":\"d\",\"sideEffect\":\"sometimes\",\"parameters\":{\"type\":\"object\"}," + Http + "}", "sideEffect")]
+    [InlineData("http.ok", "{\"description\":\"d\",\"sideEffect\":\"read_only\",\"parameters\":{\"type\":\"string\"}," + Http + "}", "parameters")]
+    [InlineData("http.ok", "{\"description\":\"d\",\"sideEffect\":\"read_only\",\"parameters\":\"not a schema\"," + Http + "}", "parameters")]
+    [InlineData("http.ok", "{\"sideEffect\":\"read_only\",\"parameters\":{\"type\":\"object\"}," + Http + "}", "description")]
+    [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":{"type":"object"},"http":{"method":"GET","url":"file:///etc/passwd"}}""", "http")]
+    [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":{"type":"object"}}""", "http")]
     public async Task AnInvalidToolIsA400NamingTheField(string name, string body, string field)
     {
         using var tools = platform.Admin("tool");

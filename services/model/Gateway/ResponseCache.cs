@@ -1,9 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Platform.Model.Catalog;
+using Platform.ServiceDefaults.Json;
 using StackExchange.Redis;
 
 namespace Platform.Model.Gateway;
@@ -17,7 +15,7 @@ namespace Platform.Model.Gateway;
 public sealed class ResponseCache(IConnectionMultiplexer redis, IOptionsMonitor<ModelGatewayOptions> options, ILogger<ResponseCache> logger)
 {
     public const string Header = "x-platform-cache";
-    private static readonly string[] Ignored = ["stream", "stream_options", "user"];
+    private static readonly HashSet<string> Ignored = ["stream", "stream_options", "user"];
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static string? KeyFor(string tenantId, ChatRequest request, IHeaderDictionary headers)
@@ -28,9 +26,7 @@ public sealed class ResponseCache(IConnectionMultiplexer redis, IOptionsMonitor<
             return null;
         }
 
-        var canonical = new StringBuilder(tenantId).Append('\n');
-        Canonicalise(request.Body, canonical, top: true);
-        return $"model:cache:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString())))}";
+        return $"model:cache:{tenantId}:{CanonicalJson.Hash(request.Body, Ignored)}";
     }
 
     public async Task<CachedCompletion?> GetAsync(string key)
@@ -56,37 +52,6 @@ public sealed class ResponseCache(IConnectionMultiplexer redis, IOptionsMonitor<
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning("Response cache write failed: {Message}", e.Message);
-        }
-    }
-
-    private static void Canonicalise(JsonNode? node, StringBuilder into, bool top = false)
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                into.Append('{');
-                foreach (var (name, value) in obj.Where(p => !top || !Ignored.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
-                {
-                    into.Append(JsonSerializer.Serialize(name)).Append(':');
-                    Canonicalise(value, into);
-                    into.Append(',');
-                }
-
-                into.Append('}');
-                break;
-            case JsonArray array:
-                into.Append('[');
-                foreach (var item in array)
-                {
-                    Canonicalise(item, into);
-                    into.Append(',');
-                }
-
-                into.Append(']');
-                break;
-            default:
-                into.Append(node?.ToJsonString() ?? "null");
-                break;
         }
     }
 }

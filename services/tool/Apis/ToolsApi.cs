@@ -2,41 +2,44 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.ServiceDefaults.Authentication;
-using Platform.ServiceDefaults.Data;
 using Platform.Tool.Registry;
 
 namespace Platform.Tool.Apis;
 
 public static partial class ToolsApi
 {
-    private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(5);
-    private static readonly string[] SideEffects = ["read_only", "idempotent", "side_effecting"];
-
     public static IEndpointRouteBuilder MapToolsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/tools").WithTags("Tools").RequireScope(Scopes.Tools);
 
-        api.MapPut("/{name}", PutTool);
         api.MapGet("/", ListTools);
         api.MapGet("/{name}", GetTool);
+        api.MapPut("/{name}", PutTool);
         api.MapDelete("/{name}", DeleteTool);
+        api.MapPut("/{name}/policy", PutPolicy).RequireScope(Scopes.Admin);
 
         return app;
     }
 
-    /// <summary>Registers or updates an HTTP tool definition of the caller's tenant.</summary>
-    public static async Task<Results<Ok<ToolDto>, ValidationProblem>> PutTool(
-        string name, ToolRequest request, HttpContext context, ToolStore tools, RedisJsonCache cache)
+    /// <summary>Every tool the tenant may call; <c>?format=openai</c> gives function-tool definitions for the model gateway.</summary>
+    public static async Task<IResult> ListTools(HttpContext context, ToolCatalog catalog, string? format)
+    {
+        var tools = await catalog.ListAsync(context.User.TenantId());
+        return format == "openai"
+            ? TypedResults.Ok(tools.Select(t => new { type = "function", function = new { name = OpenAiName(t.Name), description = t.Description, parameters = t.Parameters } }))
+            : TypedResults.Ok(tools.Select(ToolDto.From));
+    }
+
+    public static async Task<Results<Ok<ToolDto>, NotFound>> GetTool(string name, HttpContext context, ToolCatalog catalog) =>
+        await catalog.FindAsync(context.User.TenantId(), name) is { } tool ? TypedResults.Ok(ToolDto.From(tool)) : TypedResults.NotFound();
+
+    /// <summary>Registers or updates an HTTP tool of the caller's tenant.</summary>
+    public static async Task<Results<Ok<ToolDto>, ValidationProblem>> PutTool(string name, ToolRequest request, HttpContext context, ToolStore tools)
     {
         var errors = new Dictionary<string, string[]>();
         if (!HttpToolName().IsMatch(name))
         {
-            errors["name"] = ["An HTTP tool is named 'http.<name>': 1 to 64 lower-case letters, digits, '_' or '-' after the prefix."];
-        }
-
-        if (request.Name is not null && request.Name != name)
-        {
-            errors["name"] = ["The name in the body must match the path."];
+            errors["name"] = ["A registered HTTP tool is named 'http.<name>': 1 to 64 lower-case letters, digits, '_' or '-' after the prefix."];
         }
 
         if (string.IsNullOrWhiteSpace(request.Description) || request.Description.Length > 2000)
@@ -44,9 +47,9 @@ public static partial class ToolsApi
             errors["description"] = ["A description is required (at most 2000 characters): the model chooses tools by it."];
         }
 
-        if (request.SideEffect is null || !SideEffects.Contains(request.SideEffect))
+        if (request.SideEffect is null || !SideEffects.All.Contains(request.SideEffect))
         {
-            errors["sideEffect"] = [$"One of: {string.Join(", ", SideEffects)}."];
+            errors["sideEffect"] = [$"One of: {string.Join(", ", SideEffects.All)}."];
         }
 
         if (request.Parameters is not { ValueKind: JsonValueKind.Object } parameters
@@ -55,40 +58,72 @@ public static partial class ToolsApi
             errors["parameters"] = ["A JSON Schema object whose type is \"object\"."];
         }
 
+        if (request.Http is not { } http || !Uri.TryCreate(http.Url?.Replace("{", "", StringComparison.Ordinal).Replace("}", "", StringComparison.Ordinal), UriKind.Absolute, out var url)
+            || url.Scheme is not ("http" or "https") || http.Method?.ToUpperInvariant() is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE"))
+        {
+            errors["http"] = ["An http binding with a method (GET, POST, PUT, PATCH, DELETE) and an absolute http(s) url, e.g. https://api.example.com/items/{id}."];
+        }
+
+        if (request.TimeoutMs is < 100 or > 600_000)
+        {
+            errors["timeoutMs"] = ["From 100 to 600000 milliseconds."];
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var tenantId = context.User.TenantId();
-        var tool = await tools.UpsertAsync(tenantId, request with { Name = name });
-        await cache.InvalidateAsync(ListCacheKey(tenantId));
-        return TypedResults.Ok(tool);
+        var tool = await tools.UpsertAsync(context.User.TenantId(), new ToolDefinition(name, request.Description!, "http", request.SideEffect!,
+            request.Parameters!.Value, request.ResultSchema, request.TimeoutMs ?? 30_000, 1, request.Http));
+        return TypedResults.Ok(ToolDto.From(tool));
     }
 
-    public static async Task<Ok<IReadOnlyList<ToolDto>>> ListTools(HttpContext context, ToolStore tools, RedisJsonCache cache)
-    {
-        var tenantId = context.User.TenantId();
-        return TypedResults.Ok(await cache.GetOrCreateAsync(ListCacheKey(tenantId), CacheLifetime, () => tools.ListAsync(tenantId)));
-    }
+    public static async Task<Results<NoContent, NotFound>> DeleteTool(string name, HttpContext context, ToolStore tools) =>
+        await tools.DeleteAsync(context.User.TenantId(), name) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    public static async Task<Results<Ok<ToolDto>, NotFound>> GetTool(string name, HttpContext context, ToolStore tools) =>
-        await tools.FindAsync(context.User.TenantId(), name) is { } tool ? TypedResults.Ok(tool) : TypedResults.NotFound();
-
-    public static async Task<Results<NoContent, NotFound>> DeleteTool(string name, HttpContext context, ToolStore tools, RedisJsonCache cache)
+    /// <summary>Sets the tenant's approval policy and rate limit for a tool, built-in or registered.</summary>
+    public static async Task<Results<NoContent, NotFound, ValidationProblem>> PutPolicy(string name, ToolPolicy policy, HttpContext context, ToolCatalog catalog, ToolStore tools)
     {
-        var tenantId = context.User.TenantId();
-        if (!await tools.DeleteAsync(tenantId, name))
+        if (await catalog.FindAsync(context.User.TenantId(), name) is null)
         {
             return TypedResults.NotFound();
         }
 
-        await cache.InvalidateAsync(ListCacheKey(tenantId));
+        foreach (var rule in policy.Approval?.When ?? [])
+        {
+            try
+            {
+                _ = new Regex(rule.Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            }
+            catch (ArgumentException e)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["approval.when"] = [$"'{rule.Pattern}' is not a valid pattern: {e.Message}"] });
+            }
+        }
+
+        if (policy.RateLimitPerMinute is <= 0)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["rateLimitPerMinute"] = ["A positive number of calls a minute."] });
+        }
+
+        await tools.PutPolicyAsync(context.User.TenantId(), name, policy);
         return TypedResults.NoContent();
     }
 
-    private static string ListCacheKey(string tenantId) => $"tool:registry:{tenantId}";
+    /// <summary>OpenAI function names allow letters, digits, '_' and '-': dots become '__'.</summary>
+    public static string OpenAiName(string name) => name.Replace(".", "__", StringComparison.Ordinal);
 
     [GeneratedRegex("^http\\.[a-z0-9_-]{1,64}$")]
     private static partial Regex HttpToolName();
+}
+
+public sealed record ToolRequest(string? Description, string? SideEffect, JsonElement? Parameters, JsonElement? ResultSchema, HttpBinding? Http, int? TimeoutMs);
+
+/// <summary>A tool as the API shows it; HTTP header values are never shown, since they often hold credentials.</summary>
+public sealed record ToolDto(string Name, string Description, string Kind, string SideEffect, JsonElement Parameters, JsonElement? ResultSchema,
+    int TimeoutMs, int Version, string? Method, string? Url, string[]? Headers)
+{
+    public static ToolDto From(ToolDefinition tool) => new(tool.Name, tool.Description, tool.Kind, tool.SideEffect, tool.Parameters, tool.ResultSchema,
+        tool.TimeoutMs, tool.Version, tool.Http?.Method, tool.Http?.Url, tool.Http?.Headers?.Keys.ToArray());
 }

@@ -1,4 +1,7 @@
 using Platform.ServiceDefaults.Data;
+using Platform.Tool.Builtins;
+using Platform.Tool.Invocations;
+using Platform.Tool.Net;
 using Platform.Tool.Registry;
 
 namespace Platform.Tool.Extensions;
@@ -11,7 +14,22 @@ internal static class Extensions
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
 
-        builder.Services.AddSingleton<RedisJsonCache>();
+        builder.Services.AddSingleton<HttpAllowlist>();
+        builder.Services.AddSingleton<SafeHttp>();
+        builder.Services.AddSingleton<IBuiltinTool, CalculatorTool>();
+        builder.Services.AddSingleton<IBuiltinTool, CurrentTimeTool>();
+        builder.Services.AddSingleton<IBuiltinTool, JsonQueryTool>();
+        builder.Services.AddSingleton<IBuiltinTool, RegexExtractTool>();
+        builder.Services.AddSingleton<IBuiltinTool, TemplateRenderTool>();
+        builder.Services.AddSingleton<IBuiltinTool, MemorySetTool>();
+        builder.Services.AddSingleton<IBuiltinTool, MemoryGetTool>();
+        builder.Services.AddSingleton<IBuiltinTool, HttpRequestTool>();
         builder.Services.AddSingleton<ToolStore>();
+        builder.Services.AddSingleton<ToolCatalog>();
+        builder.Services.AddSingleton<ArgumentValidator>();
+        builder.Services.AddSingleton<HttpToolExecutor>();
+        builder.Services.AddSingleton<InvocationStore>();
+        builder.Services.AddSingleton<InvocationEngine>();
+        builder.Services.AddHostedService<ApprovalExpiry>();
     }
 }

@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.ServiceDefaults.Authentication;
+using Platform.Tool.Invocations;
+
+namespace Platform.Tool.Apis;
+
+/// <summary>Human decisions on parked tool calls: list what waits, approve (the call runs once) or deny, with a reason.</summary>
+public static class ApprovalsApi
+{
+    private static readonly string[] Statuses = ["pending", "approved", "denied", "expired"];
+
+    public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/approvals").WithTags("Approvals").RequireScope(Scopes.Tools);
+
+        api.MapGet("/", ListApprovals);
+        api.MapGet("/{id:guid}", GetApproval);
+        api.MapPost("/{id:guid}/approve", Approve);
+        api.MapPost("/{id:guid}/deny", Deny);
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<ApprovalRow>>, ValidationProblem>> ListApprovals(HttpContext context, InvocationStore invocations, string? status, int? limit)
+    {
+        if (!Statuses.Contains(status ?? "pending") || limit is < 1 or > 500)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"One of {string.Join(", ", Statuses)}; limit 1 to 500."] });
+        }
+
+        return TypedResults.Ok(await invocations.ListApprovalsAsync(context.User.TenantId(), status ?? "pending", limit ?? 100));
+    }
+
+    public static async Task<Results<Ok<ApprovalRow>, NotFound>> GetApproval(Guid id, HttpContext context, InvocationStore invocations) =>
+        await invocations.FindApprovalAsync(context.User.TenantId(), id) is { } approval ? TypedResults.Ok(approval) : TypedResults.NotFound();
+
+    public static Task<IResult> Approve(Guid id, Decision? decision, HttpContext context, InvocationStore invocations, InvocationEngine engine) =>
+        DecideAsync(id, approve: true, decision?.Reason, context, invocations, engine);
+
+    public static Task<IResult> Deny(Guid id, Decision? decision, HttpContext context, InvocationStore invocations, InvocationEngine engine) =>
+        DecideAsync(id, approve: false, decision?.Reason, context, invocations, engine);
+
+    private static async Task<IResult> DecideAsync(Guid id, bool approve, string? reason, HttpContext context, InvocationStore invocations, InvocationEngine engine)
+    {
+        var tenantId = context.User.TenantId();
+        var existing = await invocations.FindApprovalAsync(tenantId, id);
+        if (existing is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var invocation = await invocations.FindAsync(tenantId, existing.InvocationId);
+        var lease = invocation is null ? TimeSpan.FromMinutes(1) : TimeSpan.FromMinutes(10);
+        var (approval, claimed) = await invocations.DecideAsync(tenantId, id, approve, context.User.KeyId(), reason, lease);
+        if (approval is null || claimed is null)
+        {
+            var current = await invocations.FindApprovalAsync(tenantId, id);
+            return TypedResults.Problem($"This approval is {(current!.Status == "pending" ? "expired" : current.Status)} and can no longer be decided.",
+                statusCode: StatusCodes.Status409Conflict, title: "Already decided");
+        }
+
+        var outcome = approve ? await engine.RunApprovedAsync(tenantId, claimed, CancellationToken.None) : claimed;
+        return TypedResults.Ok(new { approval = approval with { Status = approve ? "approved" : "denied" }, invocation = outcome.AsDto(replayed: false) });
+    }
+}
+
+public sealed record Decision(string? Reason);

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Platform.ServiceDefaults.Authentication;
+using Platform.Tool.Invocations;
+
+namespace Platform.Tool.Apis;
+
+public static class InvocationsApi
+{
+    public static IEndpointRouteBuilder MapInvocationsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1").WithTags("Invocations").RequireScope(Scopes.Tools);
+
+        api.MapPost("/tools/{name}/invocations", Invoke);
+        api.MapGet("/invocations/{id:guid}", GetInvocation);
+
+        return app;
+    }
+
+    /// <summary>
+    /// Invokes a tool once per idempotency key: 200 with the outcome (<c>replayed</c> when recorded earlier), 202 while
+    /// it waits for approval, 400 naming each invalid argument by JSON pointer and rule, 409 when the key was used for
+    /// another call, 429 over the tool's rate limit.
+    /// </summary>
+    public static async Task<IResult> Invoke(string name, InvocationRequest request, HttpContext context, InvocationEngine engine)
+    {
+        var outcome = await engine.InvokeAsync(context.User.TenantId(), context.User.KeyId(), name, request, context.RequestAborted);
+        switch (outcome.Kind)
+        {
+            case "not_found":
+                return TypedResults.NotFound();
+            case "invalid":
+                return TypedResults.Problem(new ProblemDetails
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "Invalid arguments",
+                    Detail = string.Join(" ", outcome.Errors!.Select(e => $"{(e.Pointer.Length == 0 ? "/" : e.Pointer)}: {e.Rule}.")),
+                    Extensions = { ["errors"] = outcome.Errors!.Select(e => new { pointer = e.Pointer, rule = e.Rule, message = e.Message }), ["field"] = outcome.ErrorField },
+                });
+            case "conflict":
+                return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
+            case "rate_limited":
+                context.Response.Headers.RetryAfter = Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem("The tool's rate limit for this tenant is reached.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
+            default:
+                var dto = outcome.Row!.AsDto(outcome.Replayed);
+                return dto.Status is InvocationStatus.PendingApproval or InvocationStatus.Running
+                    ? TypedResults.Json(dto, statusCode: StatusCodes.Status202Accepted)
+                    : TypedResults.Ok(dto);
+        }
+    }
+
+    public static async Task<Results<Ok<InvocationDto>, NotFound>> GetInvocation(Guid id, HttpContext context, InvocationStore invocations) =>
+        await invocations.FindAsync(context.User.TenantId(), id) is { } row ? TypedResults.Ok(row.AsDto(replayed: false)) : TypedResults.NotFound();
+}
