@@ -13,5 +13,6 @@ app.MapToolsApi();
 app.MapInvocationsApi();
 app.MapApprovalsApi();
 app.MapSettingsApi();
+app.MapMcpServersApi();
 
 app.Run();

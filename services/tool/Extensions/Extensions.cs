@@ -1,6 +1,7 @@
 using Platform.ServiceDefaults.Data;
 using Platform.Tool.Builtins;
 using Platform.Tool.Invocations;
+using Platform.Tool.Mcp;
 using Platform.Tool.Net;
 using Platform.Tool.Registry;
 
@@ -31,5 +32,7 @@ internal static class Extensions
         builder.Services.AddSingleton<InvocationStore>();
         builder.Services.AddSingleton<InvocationEngine>();
         builder.Services.AddHostedService<ApprovalExpiry>();
+        builder.Services.AddSingleton<McpServerStore>();
+        builder.Services.AddSingleton<McpConnections>();
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Json;
 using Platform.Tool.Builtins;
+using Platform.Tool.Mcp;
 using Platform.Tool.Registry;
 using StackExchange.Redis;
 
@@ -17,7 +18,7 @@ namespace Platform.Tool.Invocations;
 /// </summary>
 public sealed partial class InvocationEngine(
     ToolCatalog catalog, ToolStore tools, InvocationStore invocations, ArgumentValidator validator, HttpToolExecutor httpTools,
-    IConnectionMultiplexer redis, ILogger<InvocationEngine> logger)
+    McpConnections mcp, IConnectionMultiplexer redis, ILogger<InvocationEngine> logger)
 {
     // Past the tool's own timeout the owner gets this long to record the outcome before its claim counts as abandoned.
     private static readonly TimeSpan LeaseGrace = TimeSpan.FromSeconds(10);
@@ -139,8 +140,8 @@ public sealed partial class InvocationEngine(
         string? error = null;
         try
         {
-            var output = catalog.Builtin(tool.Name) is { } builtin
-                ? await builtin.ExecuteAsync(arguments, new ToolContext(tenantId), timeout.Token)
+            var output = catalog.Builtin(tool.Name) is { } builtin ? await builtin.ExecuteAsync(arguments, new ToolContext(tenantId), timeout.Token)
+                : tool.Kind == "mcp" ? await mcp.CallAsync(tenantId, tool.Name, arguments, timeout.Token)
                 : await httpTools.ExecuteAsync(tenantId, tool, arguments, timeout.Token);
             (status, result) = (InvocationStatus.Succeeded, output?.ToJsonString() ?? "null");
         }

@@ -1,4 +1,4 @@
--- Tools a tenant registers (HTTP tools today); built-in tools live in code and are not rows.
+-- Tools a tenant registers (HTTP tools) or discovers from its MCP servers; built-in tools live in code and are not rows.
 CREATE TABLE tools (
     tenant_id text NOT NULL,
     name text NOT NULL,

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Platform.TestSupport;
+
+namespace Platform.Tests;
+
+/// <summary>
+/// MCP against a real server nobody here wrote: <c>@modelcontextprotocol/server-everything</c> from npm, over stdio,
+/// through the official C# SDK inside the tool service. The tests install it into tests/mcp when it is missing.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class McpTests(PlatformFixture platform)
+{
+    private static readonly Lazy<string> ServerCommand = new(InstallServerEverything);
+
+    [Fact]
+    public async Task AServersToolsAreDiscoveredIntoTheRegistryAndInvoked()
+    {
+        using var admin = await RegisterAsync("everything");
+
+        var echo = await InvocationTests.InvokeAsync(admin, "mcp.everything.echo", new { message = "hello" });
+        var sum = await InvocationTests.InvokeAsync(admin, "mcp.everything.get-sum", new { a = 2, b = 3 });
+
+        Assert.Equal("succeeded", echo.GetProperty("status").GetString());
+        Assert.Contains("hello", echo.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("5", sum.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString(), StringComparison.Ordinal);
+        using var tool = JsonDocument.Parse(await admin.GetStringAsync("/v1/tools/mcp.everything.echo"));
+        Assert.Equal("read_only", tool.RootElement.GetProperty("sideEffect").GetString());
+    }
+
+    [Fact]
+    public async Task AnMcpToolsArgumentsAreValidatedAgainstItsSchema()
+    {
+        using var admin = await RegisterAsync("everything-schema");
+
+        using var response = await admin.PostAsJsonAsync("/v1/tools/mcp.everything-schema.get-sum/invocations",
+            new { idempotencyKey = Guid.NewGuid().ToString(), arguments = new { a = "two" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("/a", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADeadServerIsReconnectedOnTheNextCall()
+    {
+        using var admin = await RegisterAsync("everything-restart");
+        await InvocationTests.InvokeAsync(admin, "mcp.everything-restart.echo", new { message = "before" });
+        var servers = ServerProcesses();
+        Assert.NotEmpty(servers);
+
+        foreach (var pid in servers)
+        {
+            AppHostProcess.SendSignal(pid, 9);
+        }
+
+        await Task.Delay(500);
+        var after = await InvocationTests.InvokeAsync(admin, "mcp.everything-restart.echo", new { message = "after" });
+
+        Assert.Equal("succeeded", after.GetProperty("status").GetString());
+        using var listed = JsonDocument.Parse(await admin.GetStringAsync("/v1/mcp-servers"));
+        var state = listed.RootElement.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "everything-restart").GetProperty("state");
+        Assert.Equal("ready", state.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task OnlyPlatformAdminsRegisterServers()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var tenantAdmin = platform.AppHost.Client("tool", key);
+
+        using var response = await tenantAdmin.PutAsJsonAsync("/v1/mcp-servers/mine", new { transport = "stdio", command = "/bin/sh", args = new[] { "-c", "id" } });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    private async Task<HttpClient> RegisterAsync(string name)
+    {
+        var admin = platform.Admin("tool");
+        using var response = await admin.PutAsJsonAsync($"/v1/mcp-servers/{name}", new { transport = "stdio", command = ServerCommand.Value, args = new[] { "stdio" } });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var server = JsonDocument.Parse(body);
+        Assert.Equal("ready", server.RootElement.GetProperty("state").GetProperty("status").GetString());
+        Assert.Contains($"mcp.{name}.echo", server.RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        return admin;
+    }
+
+    /// <summary>The pids of running server-everything processes (the tool service's children).</summary>
+    private static List<int> ServerProcesses() =>
+        Directory.GetDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ReadCommandLine(pid).Contains("mcp-server-everything", StringComparison.Ordinal) && ReadCommandLine(pid).Contains("stdio", StringComparison.Ordinal))
+            .ToList();
+
+    private static string ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private static string InstallServerEverything()
+    {
+        var folder = Path.Combine(Repository.Root, "tests", "mcp");
+        var command = Path.Combine(folder, "node_modules", ".bin", "mcp-server-everything");
+        if (!File.Exists(command))
+        {
+            using var npm = Process.Start(new ProcessStartInfo("npm", ["install", "--prefix", folder, "--no-audit", "--no-fund"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var error = npm.StandardError.ReadToEndAsync();
+            npm.StandardOutput.ReadToEnd();
+            npm.WaitForExit();
+            Assert.True(npm.ExitCode == 0 && File.Exists(command), $"npm install --prefix {folder} failed: {error.Result}");
+        }
+
+        return command;
+    }
+}
