@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
 
@@ -194,6 +195,45 @@ public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime
         Assert.Equal("hello", direct.GetProperty("result").GetProperty("body").GetString());
         Assert.Equal("failed", redirected.GetProperty("status").GetString());
         Assert.Contains("localhost", redirected.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnOpenApiDocumentBecomesOneToolPerOperation()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var client = platform.AppHost.Client("tool", key);
+        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        var document = JsonNode.Parse($$"""
+            {
+              "openapi": "3.0.3",
+              "info": { "title": "Counter", "version": "1" },
+              "servers": [ { "url": "{{_server.Url.ToString().TrimEnd('/')}}" } ],
+              "paths": {
+                "/hello": { "get": { "operationId": "sayHello", "summary": "Says hello",
+                  "parameters": [ { "name": "lang", "in": "query", "schema": { "$ref": "#/components/schemas/Lang" } } ] } },
+                "/count": { "post": { "operationId": "Increment Counter", "summary": "Counts a call" } }
+              },
+              "components": { "schemas": { "Lang": { "type": "string", "enum": ["en", "fr"] } } }
+            }
+            """);
+
+        using var response = await client.PostAsJsonAsync("/v1/tools/import/openapi", new { document, prefix = "counter_" });
+        var hello = await InvokeAsync(client, "http.counter_sayhello", new { lang = "en" });
+        var counted = await InvokeAsync(client, "http.counter_increment_counter", new { });
+        using var invalid = await client.PostAsJsonAsync("/v1/tools/http.counter_sayhello/invocations",
+            new { idempotencyKey = Guid.NewGuid().ToString(), arguments = new { lang = "de" } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var imported = JsonDocument.Parse(await response.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal(["http.counter_sayhello", "http.counter_increment_counter"],
+                imported.RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+            Assert.Equal("side_effecting", imported.RootElement.GetProperty("tools")[1].GetProperty("sideEffect").GetString());
+        }
+
+        Assert.Equal("hello", hello.GetProperty("result").GetProperty("body").GetString());
+        Assert.Equal(1, counted.GetProperty("result").GetProperty("body").GetProperty("count").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
     }
 
     private async Task<(HttpClient Client, string Tool)> CountingToolAsync()

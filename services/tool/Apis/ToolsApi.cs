@@ -17,6 +17,7 @@ public static partial class ToolsApi
         api.MapPut("/{name}", PutTool);
         api.MapDelete("/{name}", DeleteTool);
         api.MapPut("/{name}/policy", PutPolicy).RequireScope(Scopes.Admin);
+        api.MapPost("/import/openapi", ImportOpenApi);
 
         return app;
     }
@@ -111,12 +112,46 @@ public static partial class ToolsApi
         return TypedResults.NoContent();
     }
 
+    /// <summary>Imports an OpenAPI 3 document as one HTTP tool per operation, named <c>http.{prefix}{operationId}</c>.</summary>
+    public static async Task<Results<Ok<ImportedToolsDto>, ValidationProblem>> ImportOpenApi(OpenApiImportRequest request, HttpContext context, ToolStore tools)
+    {
+        if (request.Document is not System.Text.Json.Nodes.JsonObject document || request.Prefix is { } prefix && !ImportPrefix().IsMatch(prefix))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["document"] = ["An OpenAPI 3 document as a JSON object, and an optional prefix of lower-case letters, digits, '_' or '-' ending in '_'."],
+            });
+        }
+
+        var (imported, problems) = OpenApiImporter.Import(document, request.Prefix ?? "", request.BaseUrl);
+        if (imported.Count == 0)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [.. problems.DefaultIfEmpty("The document has no operations.")] });
+        }
+
+        var tenantId = context.User.TenantId();
+        var stored = new List<ToolDto>();
+        foreach (var tool in imported)
+        {
+            stored.Add(ToolDto.From(await tools.UpsertAsync(tenantId, tool)));
+        }
+
+        return TypedResults.Ok(new ImportedToolsDto(stored.ToArray(), problems.ToArray()));
+    }
+
     /// <summary>OpenAI function names allow letters, digits, '_' and '-': dots become '__'.</summary>
     public static string OpenAiName(string name) => name.Replace(".", "__", StringComparison.Ordinal);
 
     [GeneratedRegex("^http\\.[a-z0-9_-]{1,64}$")]
     private static partial Regex HttpToolName();
+
+    [GeneratedRegex("^[a-z0-9_-]{1,20}_$")]
+    private static partial Regex ImportPrefix();
 }
+
+public sealed record OpenApiImportRequest(System.Text.Json.Nodes.JsonNode? Document, string? Prefix, string? BaseUrl);
+
+public sealed record ImportedToolsDto(ToolDto[] Tools, string[] Problems);
 
 public sealed record ToolRequest(string? Description, string? SideEffect, JsonElement? Parameters, JsonElement? ResultSchema, HttpBinding? Http, int? TimeoutMs);
 

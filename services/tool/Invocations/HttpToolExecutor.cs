@@ -23,16 +23,11 @@ public sealed partial class HttpToolExecutor(SafeHttp http)
         });
         var rest = arguments.EnumerateObject().Where(p => !used.Contains(p.Name)).ToList();
         var method = new HttpMethod(binding.Method.ToUpperInvariant());
-        string? body = null;
-        if (method == HttpMethod.Get || method == HttpMethod.Delete || method == HttpMethod.Head)
-        {
-            var query = string.Join("&", rest.Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())}"));
-            url += query.Length == 0 ? "" : (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query;
-        }
-        else
-        {
-            body = new JsonObject(rest.Select(p => KeyValuePair.Create(p.Name, JsonNode.Parse(p.Value.GetRawText())))).ToJsonString();
-        }
+        var bodyless = method == HttpMethod.Get || method == HttpMethod.Delete || method == HttpMethod.Head;
+        var inQuery = rest.Where(p => bodyless || (binding.Query ?? []).Contains(p.Name)).ToList();
+        var query = string.Join("&", inQuery.Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())}"));
+        url += query.Length == 0 ? "" : (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query;
+        var body = bodyless ? null : new JsonObject(rest.Except(inQuery).Select(p => KeyValuePair.Create(p.Name, JsonNode.Parse(p.Value.GetRawText())))).ToJsonString();
 
         try
         {

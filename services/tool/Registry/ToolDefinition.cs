@@ -14,9 +14,11 @@ public sealed record ToolDefinition(
     int Version,
     HttpBinding? Http);
 
-/// <summary>How an HTTP tool calls its endpoint: <c>{name}</c> in the URL takes that argument; the rest go in the query
-/// (GET, DELETE) or as a JSON body.</summary>
-public sealed record HttpBinding(string Method, string Url, Dictionary<string, string>? Headers);
+/// <summary>
+/// How an HTTP tool calls its endpoint: <c>{name}</c> in the URL takes that argument; arguments named in
+/// <paramref name="Query"/> go in the query string; the rest go in the query (GET, HEAD, DELETE) or as a JSON body.
+/// </summary>
+public sealed record HttpBinding(string Method, string Url, Dictionary<string, string>? Headers, string[]? Query = null);
 
 public static class SideEffects
 {
