@@ -7,7 +7,16 @@ namespace Platform.Benchmarks;
 /// <summary>A closed-loop load: <c>concurrency</c> workers sending one request after another for a fixed time.</summary>
 internal static class Load
 {
-    public static async Task<Result> RunAsync(HttpClient client, string path, string body, int concurrency, TimeSpan duration)
+    public static readonly string Header = $"{"scenario",-36} {"conc",5} {"req/s",9} {"p50 ms",8} {"p99 ms",8} {"ovh p50",8} {"ovh p99",8} {"errors",7}";
+
+    /// <summary>A one-second warm-up, then the measured run, as one report row.</summary>
+    public static async Task<string> MeasureAsync(string scenario, HttpClient client, string path, Func<int, string> body, int concurrency, double seconds)
+    {
+        await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(1));
+        return (await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(seconds))).Row(scenario, concurrency);
+    }
+
+    private static async Task<Result> RunAsync(HttpClient client, string path, Func<int, string> body, int concurrency, TimeSpan duration)
     {
         var latencies = new List<double>[concurrency];
         var overheads = new List<double>[concurrency];
@@ -20,7 +29,7 @@ internal static class Load
             while (stopwatch.Elapsed < duration)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+                using var response = await client.PostAsync(path, new StringContent(body(worker), Encoding.UTF8, "application/json"));
                 await response.Content.ReadAsByteArrayAsync();
                 latencies[worker].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (!response.IsSuccessStatusCode)
@@ -37,10 +46,10 @@ internal static class Load
         return new Result(latencies.SelectMany(l => l).Order().ToArray(), overheads.SelectMany(o => o).Order().ToArray(), errors, stopwatch.Elapsed);
     }
 
-    public sealed record Result(double[] Latencies, double[] Overheads, int Errors, TimeSpan Elapsed)
+    private sealed record Result(double[] Latencies, double[] Overheads, int Errors, TimeSpan Elapsed)
     {
         public string Row(string scenario, int concurrency) => string.Create(CultureInfo.InvariantCulture,
-            $"{scenario,-34} {concurrency,5} {Latencies.Length / Elapsed.TotalSeconds,9:0} {Percentile(Latencies, 0.5),8:0.00} {Percentile(Latencies, 0.99),8:0.00} {Format(Overheads, 0.5),8} {Format(Overheads, 0.99),8} {Errors,7}");
+            $"{scenario,-36} {concurrency,5} {Latencies.Length / Elapsed.TotalSeconds,9:0} {Percentile(Latencies, 0.5),8:0.00} {Percentile(Latencies, 0.99),8:0.00} {Format(Overheads, 0.5),8} {Format(Overheads, 0.99),8} {Errors,7}");
 
         private static string Format(double[] values, double p) => values.Length == 0 ? "-" : Percentile(values, p).ToString("0.00", CultureInfo.InvariantCulture);
 
