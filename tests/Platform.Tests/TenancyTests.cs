@@ -31,6 +31,8 @@ public sealed class TenancyTests(PlatformFixture platform)
         (await aliceTools.PutAsJsonAsync("/v1/tools/http.secret", ToolsTests.WeatherTool)).EnsureSuccessStatusCode();
 
         Assert.Equal(HttpStatusCode.NotFound, (await bobTools.GetAsync("/v1/tools/http.secret")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bobTools.PostAsJsonAsync("/v1/tools/http.secret/invocations",
+            new { idempotencyKey = "k1", arguments = new { city = "Paris" } })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await bobTools.DeleteAsync("/v1/tools/http.secret")).StatusCode);
         Assert.DoesNotContain("http.secret", await bobTools.GetStringAsync("/v1/tools"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await aliceTools.GetAsync("/v1/tools/http.secret")).StatusCode);
