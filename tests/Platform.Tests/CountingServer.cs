@@ -30,6 +30,7 @@ public sealed class CountingServer : IAsyncDisposable
             return Results.Json(new { count = Interlocked.Increment(ref server._count) });
         });
         app.MapGet("/hello", () => Results.Text("hello"));
+        app.MapGet("/whoami", (HttpRequest request) => Results.Text(request.Headers.Authorization.ToString()));
         app.MapGet("/redirect", (string to) => Results.Redirect(to));
         await app.StartAsync();
         return server;

@@ -236,6 +236,28 @@ public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
     }
 
+    [Fact]
+    public async Task HeaderSecretsAreFilledInAtCallTimeAndNeverShown()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var client = platform.AppHost.Client("tool", key);
+        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync("/v1/tool-settings/secrets/upstream_token", new { value = "s3cr3t-value" })).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync("/v1/tools/http.whoami", new
+        {
+            description = "Echoes the Authorization header",
+            sideEffect = "read_only",
+            parameters = new { type = "object" },
+            http = new { method = "GET", url = $"{_server.Url}whoami", headers = new Dictionary<string, string> { ["Authorization"] = "Bearer {{secret:upstream_token}}" } },
+        })).EnsureSuccessStatusCode();
+
+        var invocation = await InvokeAsync(client, "http.whoami", new { });
+
+        Assert.Equal("Bearer s3cr3t-value", invocation.GetProperty("result").GetProperty("body").GetString());
+        Assert.DoesNotContain("s3cr3t", await client.GetStringAsync("/v1/tools/http.whoami"), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", await client.GetStringAsync("/v1/tool-settings/secrets"), StringComparison.Ordinal);
+    }
+
     private async Task<(HttpClient Client, string Tool)> CountingToolAsync()
     {
         var (_, key) = await platform.NewTenantAsync("admin");

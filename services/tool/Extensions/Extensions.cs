@@ -17,6 +17,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton<HttpAllowlist>();
         builder.Services.AddSingleton<SafeHttp>();
+        builder.Services.AddSingleton<SecretStore>();
         builder.Services.AddSingleton<IBuiltinTool, CalculatorTool>();
         builder.Services.AddSingleton<IBuiltinTool, CurrentTimeTool>();
         builder.Services.AddSingleton<IBuiltinTool, JsonQueryTool>();

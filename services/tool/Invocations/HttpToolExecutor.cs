@@ -8,7 +8,7 @@ using Platform.Tool.Registry;
 namespace Platform.Tool.Invocations;
 
 /// <summary>Calls a registered HTTP tool's endpoint through the SSRF guard, mapping arguments onto the request.</summary>
-public sealed partial class HttpToolExecutor(SafeHttp http)
+public sealed partial class HttpToolExecutor(SafeHttp http, SecretStore secrets)
 {
     public async Task<JsonNode?> ExecuteAsync(string tenantId, ToolDefinition tool, JsonElement arguments, CancellationToken cancellationToken)
     {
@@ -31,7 +31,8 @@ public sealed partial class HttpToolExecutor(SafeHttp http)
 
         try
         {
-            var response = await http.SendAsync(tenantId, method, new Uri(url), binding.Headers, body, "application/json", TimeSpan.FromMilliseconds(tool.TimeoutMs), cancellationToken);
+            var headers = await secrets.ResolveAsync(tenantId, binding.Headers);
+            var response = await http.SendAsync(tenantId, method, new Uri(url), headers, body, "application/json", TimeSpan.FromMilliseconds(tool.TimeoutMs), cancellationToken);
             if (response.Status >= 400)
             {
                 throw new ToolFailedException($"The endpoint answered {response.Status}: {(response.Body.Length > 500 ? response.Body[..500] : response.Body)}");
