@@ -6,10 +6,13 @@ namespace Platform.Model.Gateway;
 /// <summary>Writes completions and stream chunks exactly in OpenAI's wire shape.</summary>
 public static class ChatCompletionWriter
 {
+    // Like OpenAI's own responses: UTF-8 as is, without escaping quotes, apostrophes or angle brackets as \uXXXX.
+    private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static byte[] Completion(ChatCompletion completion, string systemFingerprint)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, Options))
         {
             json.WriteStartObject();
             WriteHeader(json, completion.Id, "chat.completion", completion.Created, completion.Model, systemFingerprint);
@@ -54,7 +57,7 @@ public static class ChatCompletionWriter
     public static byte[] Chunk(ChatChunk chunk, string id, long created, string model, string systemFingerprint, bool includeUsage)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, Options))
         {
             json.WriteStartObject();
             WriteHeader(json, id, "chat.completion.chunk", created, model, systemFingerprint);
