@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Platform.TestSupport;
@@ -11,17 +9,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(Process process, Uri url)
-    {
-        _process = process;
-        Url = url;
-    }
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Uri Url { get; }
+    private ServiceProcess(Process process) => _process = process;
+
+    /// <summary>Where the replica listens: it binds a port of its own choosing and says which in its log.</summary>
+    public Uri Url => _listening.Task.Result;
 
     public static async Task<ServiceProcess> StartAsync(string service, string assemblyName, IReadOnlyDictionary<string, string> environment)
     {
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var directory = Path.Combine(Repository.Root, "services", service);
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -30,7 +26,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         startInfo.ArgumentList.Add(Path.Combine(directory, "bin", Repository.Configuration, "net10.0", $"{assemblyName}.dll"));
-        startInfo.Environment["ASPNETCORE_URLS"] = url.ToString();
+        startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         startInfo.Environment["OTEL_SERVICE_NAME"] = service;
         foreach (var (name, value) in environment)
@@ -38,7 +34,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             startInfo.Environment[name] = value;
         }
 
-        var replica = new ServiceProcess(Process.Start(startInfo)!, url);
+        var replica = new ServiceProcess(Process.Start(startInfo)!);
         replica._process.OutputDataReceived += (_, e) => replica.Append(e.Data);
         replica._process.ErrorDataReceived += (_, e) => replica.Append(e.Data);
         replica._process.BeginOutputReadLine();
@@ -74,8 +70,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private async Task WaitUntilHealthyAsync(TimeSpan timeout)
     {
-        using var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
+        try
+        {
+            await _listening.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"The replica did not start listening within {timeout.TotalSeconds} s:\n{_output}");
+        }
+
+        using var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(2) };
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -107,6 +112,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private void Append(string? line)
     {
+        const string listening = "Now listening on: ";
+        if (line?.IndexOf(listening, StringComparison.Ordinal) is >= 0 and var at)
+        {
+            _listening.TrySetResult(new Uri(line[(at + listening.Length)..].Trim()));
+        }
+
         if (line is not null)
         {
             lock (_output)
@@ -114,12 +125,5 @@ public sealed class ServiceProcess : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
