@@ -162,6 +162,30 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
         Assert.True(_upstream.Calls(fast) >= 8, $"fast {_upstream.Calls(fast)}, lagging {_upstream.Calls(lagging)}");
     }
 
+    [Fact]
+    public async Task AnUnreadableUpstreamAnswerFallsBackInsteadOfFailingTheClient()
+    {
+        var (garbage, ok) = (Unique("garbage"), Unique("ok"));
+        var client = await ClientForAliasAsync(garbage, ok);
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("hi")]);
+
+        Assert.Equal($"Hello from {ok}", completion.Content[0].Text);
+        Assert.True(_upstream.Calls(garbage) >= 1);
+    }
+
+    [Fact]
+    public async Task AMalformedCatalogEntryIsA400()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var model = platform.AppHost.Client("model", key);
+
+        using var response = await model.PutAsync("/v1/catalog/bad",
+            new StringContent("""{"strategy":"ordered","deployments":[null]}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     private static string Unique(string behaviour) => $"{behaviour}-{Guid.NewGuid():N}"[..20];
 
     private Task<ChatClient> ClientForAliasAsync(params string[] models) => ClientForAliasAsync(models.Select(m => (m, (TimeSpan?)null)).ToArray());

@@ -37,6 +37,25 @@ public sealed class ToolsTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.NotFound, (await tools.GetAsync("/v1/tools/http.weather")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("/v1/tools/builtin.calculator/policy", """{"approval":{"always":false,"when":[{"pattern":"x"}]}}""")]
+    [InlineData("/v1/tools/builtin.calculator/policy", """{"approval":{"always":false,"when":[null]}}""")]
+    [InlineData("/v1/tools/builtin.calculator/policy", """{"approval":{"always":false,"when":[{"pointer":"/a","pattern":"("}]}}""")]
+    [InlineData("/v1/tools/import/openapi", """{"document":{"openapi":3}}""")]
+    [InlineData("/v1/tools/import/openapi", """{"document":{"openapi":"3.0.0","servers":[{"url":"https://x.example"}],"paths":{"/a":{"get":{"operationId":7}}}}}""")]
+    [InlineData("/v1/tools/import/openapi", """{"document":"not an object"}""")]
+    public async Task MalformedPoliciesAndDocumentsAre400(string path, string body)
+    {
+        using var tools = platform.Admin("tool");
+
+        using var response = await tools.SendAsync(new HttpRequestMessage(path.EndsWith("policy", StringComparison.Ordinal) ? HttpMethod.Put : HttpMethod.Post, path)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task TheOpenAiListingGivesFunctionToolsForTheModelGateway()
     {

@@ -47,6 +47,12 @@ public static partial class CatalogApi
         for (var i = 0; i < (definition.Deployments?.Count ?? 0); i++)
         {
             var deployment = definition.Deployments![i];
+            if (deployment is null)
+            {
+                errors[$"deployments[{i}]"] = ["A deployment is an object."];
+                continue;
+            }
+
             if (deployment.Provider is null || !providers.Has(deployment.Provider))
             {
                 errors[$"deployments[{i}].provider"] = [$"One of: {string.Join(", ", providers.Names)}."];

@@ -100,6 +100,12 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
                 {
                     failure = e;
                 }
+                catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or IOException or HttpRequestException)
+                {
+                    // An answer the gateway cannot read is the upstream's failure, not the client's, and not a 500.
+                    failure = new UpstreamException($"{deployment.Name} sent a response the gateway could not read ({e.Message})",
+                        System.Net.HttpStatusCode.BadGateway, null, false, e);
+                }
 
                 onlyTimeouts &= failure.IsTimeout;
                 failures.Add(failure.Message);

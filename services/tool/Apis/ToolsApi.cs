@@ -93,6 +93,11 @@ public static partial class ToolsApi
 
         foreach (var rule in policy.Approval?.When ?? [])
         {
+            if (rule?.Pointer is null || (rule.Pointer.Length > 0 && !rule.Pointer.StartsWith('/')) || rule.Pattern is null)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["approval.when"] = ["Each rule has a JSON pointer ('' or '/…') and a pattern."] });
+            }
+
             try
             {
                 _ = new Regex(rule.Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
@@ -123,7 +128,17 @@ public static partial class ToolsApi
             });
         }
 
-        var (imported, problems) = OpenApiImporter.Import(document, request.Prefix ?? "", request.BaseUrl);
+        IReadOnlyList<ToolDefinition> imported;
+        IReadOnlyList<string> problems;
+        try
+        {
+            (imported, problems) = OpenApiImporter.Import(document, request.Prefix ?? "", request.BaseUrl);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [$"Not a readable OpenAPI 3 document: {e.Message}"] });
+        }
+
         if (imported.Count == 0)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [.. problems.DefaultIfEmpty("The document has no operations.")] });
