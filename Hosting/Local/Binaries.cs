@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Platform.Hosting.Local;
 
 /// <summary>Finds the machine's own Postgres and Redis binaries, installing Debian's packages when it may.</summary>
@@ -44,50 +42,13 @@ internal static class Binaries
 
     private static string? InstallThenFind(string package, Func<string?> find, ConsoleOutput output)
     {
-        if (!Environment.IsPrivilegedProcess || !File.Exists("/etc/debian_version") || OnPath("apt-get") is not { } aptGet)
+        if (!DebianPackages.CanInstall)
         {
             return null;
         }
 
-        // Test assemblies start hosts in parallel; dpkg allows one installer at a time, so they take turns here.
-        using var turn = AptTurn();
-        if (find() is { } installedMeanwhile)
-        {
-            return installedMeanwhile;
-        }
-
-        output.Line("apphost", $"{package} is not installed; installing it with apt-get (this happens once).");
-        foreach (var arguments in new[] { new[] { "update", "-qq" }, new[] { "install", "-y", "-qq", "--no-install-recommends", package } })
-        {
-            var startInfo = new ProcessStartInfo(aptGet, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-            startInfo.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-            using var apt = Process.Start(startInfo)!;
-            var log = apt.StandardOutput.ReadToEndAsync();
-            var errors = apt.StandardError.ReadToEnd();
-            apt.WaitForExit();
-            if (apt.ExitCode != 0)
-            {
-                throw new DistributedApplicationException($"apt-get {string.Join(' ', arguments)} failed ({apt.ExitCode}): {errors.Trim()} {log.Result.Trim()}");
-            }
-        }
-
+        DebianPackages.Install(package, () => find() is not null, message => output.Line("apphost", message));
         return find();
-    }
-
-    private static FileStream AptTurn()
-    {
-        var lockFile = Path.Combine(Path.GetTempPath(), "platform-apt-install.lock");
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (attempt < 600)
-            {
-                Thread.Sleep(1000);
-            }
-        }
     }
 
     private static DistributedApplicationException Missing(string what, string package, string resourceName) =>
