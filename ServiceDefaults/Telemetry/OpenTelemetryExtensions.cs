@@ -13,7 +13,7 @@ namespace Platform.ServiceDefaults.Telemetry;
 
 /// <summary>
 /// Traces, metrics and logs from .NET's built-in sources (the instrumentation packages cannot be restored here),
-/// exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// collected and exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
 /// </summary>
 public static class OpenTelemetryExtensions
 {
@@ -30,36 +30,25 @@ public static class OpenTelemetryExtensions
         var exportOtlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
 
-        if (exportOtlp)
+        // With nowhere to send them, recording spans and aggregating metrics would only cost every request CPU time;
+        // the instruments stay in the code and cost next to nothing without a listener.
+        if (!exportOtlp)
         {
-            builder.Logging.AddOpenTelemetry(logging =>
-            {
-                logging.IncludeFormattedMessage = true;
-                logging.IncludeScopes = true;
-                logging.SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(serviceName));
-                logging.AddOtlpExporter();
-            });
+            return builder;
         }
 
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+            logging.SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(serviceName));
+            logging.AddOtlpExporter();
+        });
         builder.Services.AddSingleton(_ => OpenTelemetrySdk.Create(otel =>
         {
             otel.ConfigureResource(resource => resource.AddService(serviceName));
-            otel.WithTracing(tracing =>
-            {
-                tracing.AddSource(ActivitySources).AddProcessor(new HealthProbeFilter());
-                if (exportOtlp)
-                {
-                    tracing.AddOtlpExporter();
-                }
-            });
-            otel.WithMetrics(metrics =>
-            {
-                metrics.AddMeter(Meters);
-                if (exportOtlp)
-                {
-                    metrics.AddOtlpExporter();
-                }
-            });
+            otel.WithTracing(tracing => tracing.AddSource(ActivitySources).AddProcessor(new HealthProbeFilter()).AddOtlpExporter());
+            otel.WithMetrics(metrics => metrics.AddMeter(Meters).AddOtlpExporter());
         }));
         builder.Services.AddHostedService<OpenTelemetryLifetime>();
         return builder;
