@@ -78,9 +78,6 @@ public sealed class DistributedApplication : IAsyncDisposable
 
     public ResourceState GetState(string resourceName) => Runner.GetState(resourceName);
 
-    /// <summary>Kills a project's process the hard way, as a crash would; the runner restarts it.</summary>
-    public void KillProcess(string resourceName) => Runner.KillProcess(resourceName);
-
     private LocalRunner Runner => _runner ?? throw new InvalidOperationException("The application has not been started.");
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -69,8 +69,6 @@ internal sealed class LocalRunner(DistributedApplicationBuilder builder)
 
     public ResourceState GetState(string resourceName) => Runner(resourceName).State;
 
-    public void KillProcess(string resourceName) => ((ProjectRunner)Runner(resourceName)).Kill();
-
     private ResourceRunner Runner(string name) =>
         _runners.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new KeyNotFoundException($"No resource named '{name}'.");

@@ -93,8 +93,6 @@ internal sealed class ProjectRunner(
         SetState(ResourceState.Finished);
     }
 
-    public void Kill() => _process?.Kill();
-
     /// <summary>Polls health until the process exits; returns its exit code, or null when stopping.</summary>
     private async Task<int?> SuperviseAsync(ManagedProcess process, CancellationToken cancellationToken)
     {

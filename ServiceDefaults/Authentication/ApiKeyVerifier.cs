@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Caching;
 using StackExchange.Redis;
 
 namespace Platform.ServiceDefaults.Authentication;
@@ -10,20 +10,18 @@ namespace Platform.ServiceDefaults.Authentication;
 /// </summary>
 public sealed class ApiKeyVerifier
 {
-    private const int MaxCachedKeys = 10_000;
-    private readonly ConcurrentDictionary<string, (ApiKeyIdentity? Identity, long ExpiresAt)> _cache = new();
+    private readonly ExpiringCache<string, ApiKeyIdentity?> _cache;
     private readonly ApiKeyIndex _index;
     private readonly TimeProvider _time;
-    private readonly long _cacheTicks;
 
     public ApiKeyVerifier(ApiKeyIndex index, IConnectionMultiplexer redis, IOptions<ApiKeyCacheOptions> options, TimeProvider time)
     {
         _index = index;
         _time = time;
-        _cacheTicks = (long)(options.Value.CacheDuration.TotalSeconds * time.TimestampFrequency);
+        _cache = new ExpiringCache<string, ApiKeyIdentity?>(time, options.Value.CacheDuration);
         try
         {
-            redis.GetSubscriber().Subscribe(ApiKeyIndex.RevocationChannel, (channel, keyHash) => _cache.TryRemove((string)keyHash!, out _));
+            redis.GetSubscriber().Subscribe(ApiKeyIndex.RevocationChannel, (channel, keyHash) => _cache.Remove((string)keyHash!));
         }
         catch (RedisConnectionException)
         {
@@ -33,20 +31,8 @@ public sealed class ApiKeyVerifier
 
     public async Task<ApiKeyIdentity?> VerifyAsync(string key)
     {
-        var keyHash = ApiKeys.Hash(key);
-        var now = _time.GetTimestamp();
-        if (!_cache.TryGetValue(keyHash, out var cached) || cached.ExpiresAt < now)
-        {
-            if (_cache.Count >= MaxCachedKeys)
-            {
-                _cache.Clear();
-            }
-
-            cached = (await _index.FindAsync(keyHash), now + _cacheTicks);
-            _cache[keyHash] = cached;
-        }
-
-        return cached.Identity is { ExpiresAt: { } expiresAt } && expiresAt <= _time.GetUtcNow() ? null : cached.Identity;
+        var identity = await _cache.GetOrLoadAsync(ApiKeys.Hash(key), _index.FindAsync);
+        return identity is { ExpiresAt: { } expiresAt } && expiresAt <= _time.GetUtcNow() ? null : identity;
     }
 }
 

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
+using Platform.ServiceDefaults.Caching;
 
 namespace Platform.Model.Budgets;
 
@@ -10,30 +10,19 @@ namespace Platform.Model.Budgets;
 /// </summary>
 public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
-    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(2);
-    private readonly ConcurrentDictionary<(string, string), (Limits Tenant, Limits Key, DateTimeOffset Until)> _cache = new();
+    private readonly ExpiringCache<(string TenantId, string KeyId), (Limits Tenant, Limits Key)> _limits = new(time, TimeSpan.FromSeconds(2));
 
-    public async Task<(Limits Tenant, Limits Key)> LimitsForAsync(string tenantId, string keyId)
+    public Task<(Limits Tenant, Limits Key)> LimitsForAsync(string tenantId, string keyId) => _limits.GetOrLoadAsync((tenantId, keyId), LoadAsync);
+
+    private async Task<(Limits Tenant, Limits Key)> LoadAsync((string TenantId, string KeyId) scope)
     {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue((tenantId, keyId), out var cached) && cached.Until > now)
-        {
-            return (cached.Tenant, cached.Key);
-        }
-
+        var (tenantId, keyId) = scope;
         await using var connection = await dataSource.OpenConnectionAsync();
         var rows = (await connection.QueryAsync<BudgetRow>(
             "SELECT tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm, updated_at FROM budgets WHERE tenant_id = @tenantId AND key_id IN ('', @keyId)",
             new { tenantId, keyId })).ToList();
-        var tenant = rows.FirstOrDefault(r => r.KeyId == "")?.AsLimits() ?? Limits.None;
-        var key = rows.FirstOrDefault(r => r.KeyId == keyId && keyId != "")?.AsLimits() ?? Limits.None;
-        if (_cache.Count > 10_000)
-        {
-            _cache.Clear();
-        }
-
-        _cache[(tenantId, keyId)] = (tenant, key, now + CacheLifetime);
-        return (tenant, key);
+        return (rows.FirstOrDefault(r => r.KeyId == "")?.AsLimits() ?? Limits.None,
+            rows.FirstOrDefault(r => r.KeyId == keyId && keyId != "")?.AsLimits() ?? Limits.None);
     }
 
     public async Task<BudgetRow> PutAsync(string tenantId, string keyId, Limits limits)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.ServiceDefaults.Caching;
 
 namespace Platform.Model.Catalog;
 
@@ -12,26 +13,9 @@ namespace Platform.Model.Catalog;
 public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(2);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), (ModelRoute? Route, DateTimeOffset Until)> _resolved = new();
+    private readonly ExpiringCache<(string TenantId, string Alias), ModelRoute?> _resolved = new(time, TimeSpan.FromSeconds(2));
 
-    public async Task<ModelRoute?> ResolveAsync(string tenantId, string alias)
-    {
-        var now = time.GetUtcNow();
-        if (_resolved.TryGetValue((tenantId, alias), out var cached) && cached.Until > now)
-        {
-            return cached.Route;
-        }
-
-        if (_resolved.Count > 10_000)
-        {
-            _resolved.Clear();
-        }
-
-        var route = await LoadAsync(tenantId, alias);
-        _resolved[(tenantId, alias)] = (route, now + CacheLifetime);
-        return route;
-    }
+    public Task<ModelRoute?> ResolveAsync(string tenantId, string alias) => _resolved.GetOrLoadAsync((tenantId, alias), key => LoadAsync(key.TenantId, key.Alias));
 
     private async Task<ModelRoute?> LoadAsync(string tenantId, string alias)
     {
@@ -63,7 +47,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
 
     public async Task<DateTime> PutAsync(string tenantId, string alias, AliasDefinition definition)
     {
-        _resolved.TryRemove((tenantId, alias), out _);
+        _resolved.Remove((tenantId, alias));
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<DateTime>("""
             INSERT INTO model_aliases (tenant_id, alias, strategy, deployments)
@@ -76,7 +60,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
 
     public async Task<bool> DeleteAsync(string tenantId, string alias)
     {
-        _resolved.TryRemove((tenantId, alias), out _);
+        _resolved.Remove((tenantId, alias));
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteAsync("DELETE FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias", new { tenantId, alias }) > 0;
     }

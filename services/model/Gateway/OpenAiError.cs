@@ -35,9 +35,8 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
     public static OpenAiError UpstreamFailed(string message) =>
         new(StatusCodes.Status502BadGateway, message, "api_error", null, "upstream_error");
 
-    public IResult AsResult() => Results.Json(new { error = new { message = Message, type = Type, param = Param, code = Code } }, statusCode: Status);
-
-    public Task WriteAsync(HttpContext context) => AsResult().ExecuteAsync(context);
+    public Task WriteAsync(HttpContext context) =>
+        Results.Json(new { error = new { message = Message, type = Type, param = Param, code = Code } }, statusCode: Status).ExecuteAsync(context);
 
     public static string AsJson(OpenAiError error) =>
         JsonSerializer.Serialize(new { error = new { message = error.Message, type = error.Type, param = error.Param, code = error.Code } });
