@@ -1,31 +1,36 @@
-using Platform.Hosting;
-using Platform.Hosting.ApplicationModel;
-
 var builder = DistributedApplication.CreateBuilder(args);
 
 // The first key of the system tenant; rotate it by setting Parameters:admin-api-key.
-var adminApiKey = builder.AddGeneratedParameter("admin-api-key", new GenerateParameterDefault(MinLength: 32, Special: false));
+var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
-var postgres = builder.AddPostgres("postgres", port: 15432);
+// Aspire's PostgreSQL and Redis containers in the manifest and wherever a container runtime runs them; local processes
+// from Debian's packages where none does (the default here, and CI); an existing server when ConnectionStrings names one.
+var postgres = builder.AddPostgresServer("postgres").WithBackupCommands();
 var orchestratorDb = postgres.AddDatabase("orchestratordb");
 var planningDb = postgres.AddDatabase("planningdb");
 var modelDb = postgres.AddDatabase("modeldb");
 var toolDb = postgres.AddDatabase("tooldb");
 
-var cache = builder.AddRedis("cache", port: 16379);
+var cache = builder.AddRedisServer("cache");
 
 var model = builder.AddProject<Projects.Model>("model")
     .WithReference(modelDb).WaitFor(modelDb)
-    .WithReference(cache).WaitFor(cache);
+    .WithReference(cache).WaitFor(cache)
+    .WithReplicas(builder.Replicas("model"))
+    .WithHttpHealthCheck("/health");
 
 var tool = builder.AddProject<Projects.Tool>("tool")
     .WithReference(toolDb).WaitFor(toolDb)
-    .WithReference(cache).WaitFor(cache);
+    .WithReference(cache).WaitFor(cache)
+    .WithReplicas(builder.Replicas("tool"))
+    .WithHttpHealthCheck("/health");
 
 var planning = builder.AddProject<Projects.Planning>("planning")
     .WithReference(planningDb).WaitFor(planningDb)
     .WithReference(cache).WaitFor(cache)
-    .WithReference(model);
+    .WithReference(model)
+    .WithReplicas(builder.Replicas("planning"))
+    .WithHttpHealthCheck("/health");
 
 var orchestrator = builder.AddProject<Projects.Orchestrator>("orchestrator")
     .WithReference(orchestratorDb).WaitFor(orchestratorDb)
@@ -33,7 +38,10 @@ var orchestrator = builder.AddProject<Projects.Orchestrator>("orchestrator")
     .WithReference(planning)
     .WithReference(model)
     .WithReference(tool)
-    .WithEnvironment("Authentication__BootstrapAdminKey", adminApiKey);
+    .WithEnvironment("Authentication__BootstrapAdminKey", adminApiKey)
+    .WithReplicas(builder.Replicas("orchestrator"))
+    .WithHttpHealthCheck("/health")
+    .WithIssueAdminKeyCommand(adminApiKey);
 
 builder.AddProject<Projects.Dashboard>("dashboard")
     .WithReference(cache).WaitFor(cache)
@@ -41,6 +49,7 @@ builder.AddProject<Projects.Dashboard>("dashboard")
     .WithReference(planning)
     .WithReference(model)
     .WithReference(tool)
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

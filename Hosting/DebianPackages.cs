@@ -3,53 +3,52 @@ using System.Diagnostics;
 namespace Platform.Hosting;
 
 /// <summary>
-/// Installs Debian packages the platform or its tests need (postgresql, redis-server, chromium, npm) when running as
-/// root on Debian or Ubuntu. Hosts starting side by side take turns through one lock file, since dpkg allows one
-/// installer at a time.
+/// Installs a Debian package when running as root on Debian or Ubuntu. Hosts starting side by side take turns through
+/// one lock file, since dpkg allows one installer at a time.
 /// </summary>
 public static class DebianPackages
 {
-    public static bool CanInstall => Environment.IsPrivilegedProcess && File.Exists("/etc/debian_version") && File.Exists(AptGet);
-
     private const string AptGet = "/usr/bin/apt-get";
 
+    public static bool CanInstall => Environment.IsPrivilegedProcess && File.Exists("/etc/debian_version") && File.Exists(AptGet);
+
     /// <summary>Installs <paramref name="package"/> unless <paramref name="installed"/> turns true meanwhile; throws when apt fails.</summary>
-    public static void Install(string package, Func<bool> installed, Action<string>? say = null)
+    public static async Task InstallAsync(string package, Func<bool> installed, Action<string> say, CancellationToken cancellationToken)
     {
-        using var turn = Turn();
+        await using var turn = await TakeTurnAsync(cancellationToken);
         if (installed())
         {
             return;
         }
 
-        say?.Invoke($"{package} is not installed; installing it with apt-get (this happens once).");
-        foreach (var arguments in new[] { new[] { "update", "-qq" }, new[] { "install", "-y", "-qq", "--no-install-recommends", package } })
+        say($"{package} is not installed; installing it with apt-get (this happens once).");
+        foreach (var arguments in new[] { new[] { "update", "-qq" }, ["install", "-y", "-qq", "--no-install-recommends", package] })
         {
             var startInfo = new ProcessStartInfo(AptGet, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
             startInfo.Environment["DEBIAN_FRONTEND"] = "noninteractive";
             using var apt = Process.Start(startInfo)!;
-            var log = apt.StandardOutput.ReadToEndAsync();
-            var errors = apt.StandardError.ReadToEnd();
-            apt.WaitForExit();
+            var output = apt.StandardOutput.ReadToEndAsync(cancellationToken);
+            var errors = await apt.StandardError.ReadToEndAsync(cancellationToken);
+            await apt.WaitForExitAsync(cancellationToken);
             if (apt.ExitCode != 0)
             {
-                throw new DistributedApplicationException($"apt-get {string.Join(' ', arguments)} failed ({apt.ExitCode}): {errors.Trim()} {log.Result.Trim()}");
+                throw new InvalidOperationException($"apt-get {string.Join(' ', arguments)} failed ({apt.ExitCode}): {errors.Trim()} {(await output).Trim()}");
             }
         }
     }
 
-    private static FileStream Turn()
+    private static async Task<FileStream> TakeTurnAsync(CancellationToken cancellationToken)
     {
         var lockFile = Path.Combine(Path.GetTempPath(), "platform-apt-install.lock");
-        for (var attempt = 0; ; attempt++)
+        while (true)
         {
             try
             {
                 return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (attempt < 600)
+            catch (IOException)
             {
-                Thread.Sleep(1000);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
         }
     }

@@ -3,6 +3,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Telemetry;
@@ -10,19 +13,24 @@ using Platform.ServiceDefaults.Telemetry;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every Platform service shares: telemetry, health, service discovery, resilience, problem details and API-key
-/// authentication. Mirrors the Aspire ServiceDefaults template.
+/// What every Platform service shares, in the shape of the Aspire ServiceDefaults template: OpenTelemetry, health,
+/// service discovery and the standard resilience handler; plus what is ours: problem details, API-key authentication
+/// with key propagation to other services, and OpenAPI documents.
 /// </summary>
 public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
 
+    /// <summary>The activity source and meter every Platform service writes its own telemetry to.</summary>
+    public const string PlatformSourceName = "Platform";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Throw on bad input in every environment, so the handler above can say what was wrong.
@@ -34,10 +42,42 @@ public static class Extensions
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             http.AddApiKeyPropagation();
-            http.AddStandardResilienceHandler();
+            http.AddStandardResilienceHandler(IdempotentRetries.Configure);
             http.AddServiceDiscovery();
         });
 
+        return builder;
+    }
+
+    /// <summary>
+    /// Logs, traces and metrics over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, as the AppHost sets it for the
+    /// Aspire dashboard. With nowhere to send them, recording spans would only cost every request CPU time.
+    /// </summary>
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return builder;
+        }
+
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(PlatformSourceName))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName, PlatformSourceName)
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context =>
+                    !context.Request.Path.StartsWithSegments(HealthEndpointPath) && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                .AddHttpClientInstrumentation())
+            .UseOtlpExporter();
         return builder;
     }
 

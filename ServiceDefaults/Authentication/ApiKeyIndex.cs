@@ -9,7 +9,7 @@ namespace Platform.ServiceDefaults.Authentication;
 /// </summary>
 public sealed class ApiKeyIndex(IConnectionMultiplexer redis)
 {
-    public const string RevocationChannel = "platform:auth:revoked";
+    public static readonly RedisChannel RevocationChannel = RedisChannel.Literal("platform:auth:revoked");
 
     public static RedisKey KeyFor(string keyHash) => $"platform:auth:key:{keyHash}";
 

@@ -18,6 +18,8 @@ public static class AuthenticationExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiKeyIndex>();
         builder.Services.AddSingleton<ApiKeyVerifier>();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddTransient<ApiKeyPropagationHandler>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configure ?? (_ => { }));
         builder.Services.AddAuthorization(options =>
@@ -33,6 +35,10 @@ public static class AuthenticationExtensions
         });
         return builder;
     }
+
+    /// <summary>Calls to other services carry the caller's own API key, so they act as the originating tenant and no other.</summary>
+    public static IHttpClientBuilder AddApiKeyPropagation(this IHttpClientBuilder builder) =>
+        builder.AddHttpMessageHandler<ApiKeyPropagationHandler>();
 
     /// <summary>Requires a key with <paramref name="scope"/> (or admin) on every endpoint of the group.</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>

@@ -103,6 +103,8 @@ public static class MigrationExtensions
     /// <summary>Applies the calling service's embedded migrations to its <see cref="NpgsqlDataSource"/> before it serves.</summary>
     public static IHostApplicationBuilder AddMigrations(this IHostApplicationBuilder builder, Assembly migrationsAssembly)
     {
+        // Rows are records with PascalCase names over snake_case columns, in every service that owns a schema.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
         builder.Services.AddSingleton(new MigrationSource(migrationsAssembly));
         builder.Services.AddHostedService<MigrationRunner>();
         return builder;

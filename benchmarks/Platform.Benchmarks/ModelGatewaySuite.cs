@@ -10,12 +10,12 @@ namespace Platform.Benchmarks;
 /// </summary>
 internal static class ModelGatewaySuite
 {
-    public static async Task<string> RunAsync(AppHostProcess platform, double seconds)
+    public static async Task<string> RunAsync(PlatformApp platform, double seconds)
     {
         await using var upstream = await MockUpstream.StartAsync();
         var key = await Setup.TenantWithLimitsAsync(platform, upstream.BaseUrl);
         using var direct = new HttpClient { BaseAddress = new Uri(upstream.BaseUrl + "/") };
-        using var gateway = platform.Client("model", key);
+        using var gateway = platform.DirectClient("model", key);
         var body = """{"model":"bench","messages":[{"role":"user","content":"Say hello"}],"max_tokens":16}""";
         var cached = """{"model":"bench","temperature":0,"messages":[{"role":"user","content":"Say hello"}],"max_tokens":16}""";
 

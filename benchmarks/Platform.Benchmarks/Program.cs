@@ -5,7 +5,7 @@ using Platform.TestSupport;
 // Usage: dotnet run -c Release -- <model|tools> [seconds per step]
 var suite = args.Length > 0 ? args[0] : "model";
 var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-await using var platform = await AppHostProcess.StartAsync();
+await using var platform = await PlatformApp.StartAsync();
 var report = suite switch
 {
     "model" => await ModelGatewaySuite.RunAsync(platform, seconds),

@@ -7,7 +7,7 @@ namespace Platform.Benchmarks;
 internal static class Setup
 {
     /// <summary>A tenant whose key has a budget and rate limits high enough never to refuse, so they are on but not in the way.</summary>
-    public static async Task<string> TenantWithLimitsAsync(AppHostProcess platform, string upstream)
+    public static async Task<string> TenantWithLimitsAsync(PlatformApp platform, string upstream)
     {
         var tenantId = $"bench-{Guid.NewGuid():N}"[..16];
         using var admin = platform.Client("orchestrator", platform.AdminApiKey);

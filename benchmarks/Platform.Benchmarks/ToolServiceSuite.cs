@@ -10,9 +10,9 @@ namespace Platform.Benchmarks;
 /// </summary>
 internal static class ToolServiceSuite
 {
-    public static async Task<string> RunAsync(AppHostProcess platform, double seconds)
+    public static async Task<string> RunAsync(PlatformApp platform, double seconds)
     {
-        using var tools = platform.Client("tool", platform.AdminApiKey);
+        using var tools = platform.DirectClient("tool", platform.AdminApiKey);
         var server = Path.Combine(Repository.Root, "tests", "mcp", "node_modules", ".bin", "mcp-server-everything");
         (await tools.PutAsJsonAsync("/v1/mcp-servers/bench", new { transport = "stdio", command = server, args = new[] { "stdio" } })).EnsureSuccessStatusCode();
         var replayKey = Guid.NewGuid().ToString();

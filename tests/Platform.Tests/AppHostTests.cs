@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Aspire.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Platform.TestSupport;
 
 namespace Platform.Tests;
@@ -7,23 +9,27 @@ namespace Platform.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class AppHostTests(PlatformFixture platform)
 {
-    private static readonly string[] Services = ["orchestrator", "planning", "model", "tool", "dashboard"];
+    public static readonly string[] Resources = ["postgres", "orchestratordb", "planningdb", "modeldb", "tooldb", "cache", .. PlatformApp.Services];
 
     [Fact]
-    public void EveryResourceIsRunningInTheStateFile()
+    public void EveryResourceAndReplicaIsRunningAndHealthy()
     {
-        foreach (var resource in AppHostProcess.Resources)
+        foreach (var resource in Resources)
         {
-            Assert.Equal("Running", platform.AppHost.ResourceState(resource));
+            Assert.True(platform.AppHost.App.ResourceNotifications.TryGetCurrentState(platform.AppHost.Replicas(resource)[0].Id, out var current), resource);
+            Assert.Equal("Running", current.Snapshot.State?.Text);
+            Assert.Equal(HealthStatus.Healthy, current.Snapshot.HealthStatus);
         }
+
+        Assert.Equal(2, platform.AppHost.Replicas("model").Count(r => r.State == "Running"));
     }
 
     [Theory]
-    [InlineData("orchestrator", "PostgreSql_orchestratordb")]
-    [InlineData("planning", "PostgreSql_planningdb")]
-    [InlineData("model", "PostgreSql_modeldb")]
-    [InlineData("tool", "PostgreSql_tooldb")]
-    [InlineData("dashboard", "StackExchange.Redis_cache")]
+    [InlineData("orchestrator", "PostgreSql")]
+    [InlineData("planning", "PostgreSql")]
+    [InlineData("model", "PostgreSql")]
+    [InlineData("tool", "PostgreSql")]
+    [InlineData("dashboard", "StackExchange.Redis")]
     public async Task HealthIncludesPostgresAndRedisAndNeedsNoKey(string service, string check)
     {
         using var client = platform.AppHost.Client(service);
@@ -33,14 +39,14 @@ public sealed class AppHostTests(PlatformFixture platform)
         using var health = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var checks = health.RootElement.GetProperty("checks");
         Assert.Equal("Healthy", checks.GetProperty(check).GetProperty("status").GetString());
-        Assert.Equal("Healthy", checks.GetProperty("StackExchange.Redis_cache").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("StackExchange.Redis").GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
     }
 
     [Fact]
     public async Task EveryServicePublishesAnOpenApiDocumentWithoutAKey()
     {
-        foreach (var service in Services)
+        foreach (var service in PlatformApp.Services)
         {
             using var client = platform.AppHost.Client(service);
             using var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
@@ -49,23 +55,18 @@ public sealed class AppHostTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task ACrashedServiceIsRestarted()
+    public async Task ACrashedServiceShowsAsExitedAndTheRestartCommandBringsItBack()
     {
-        var before = platform.AppHost.ResourcePid("planning")!.Value;
+        var planning = platform.AppHost.Replicas("planning").Single();
 
-        AppHostProcess.SendSignal(before, 9);
+        // The replica's pid is dotnet run's; the service is its child.
+        Processes.SendSignal(Processes.Children(planning.Pid!.Value).Single(), 9);
+        await platform.AppHost.WaitUntilAsync(() => platform.AppHost.State(planning.Id) is not ("Running" or "Starting"), TimeSpan.FromSeconds(30));
+        await platform.AppHost.RunCommandAsync(planning.Id, "restart");
+        await platform.AppHost.App.ResourceNotifications.WaitForResourceHealthyAsync("planning").WaitAsync(TimeSpan.FromSeconds(60));
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline
-            && (platform.AppHost.ResourcePid("planning") == before || platform.AppHost.ResourceState("planning") != "Running"))
-        {
-            await Task.Delay(200);
-        }
-
-        Assert.Equal("Running", platform.AppHost.ResourceState("planning"));
-        Assert.NotEqual(before, platform.AppHost.ResourcePid("planning"));
+        Assert.NotEqual(planning.Pid, platform.AppHost.Replicas("planning").Single().Pid);
         using var client = platform.Admin("planning");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/plans")).StatusCode);
-        Assert.Contains("planning: Restarting", platform.AppHost.Output, StringComparison.Ordinal);
     }
 }

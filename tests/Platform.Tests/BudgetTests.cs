@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.TestSupport;
 
+
 namespace Platform.Tests;
 
 /// <summary>Budgets and rate limits hold under concurrency and across two gateway replicas sharing one Redis.</summary>
@@ -19,13 +20,10 @@ public sealed class BudgetTests(PlatformFixture platform)
             (await admin.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}", new { dailyUsd = budget })).EnsureSuccessStatusCode();
         }
 
-        await using var replica = await ServiceProcess.StartAsync("model", "Model", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__modeldb"] = platform.AppHost.ConnectionString("modeldb"),
-            ["ConnectionStrings__cache"] = platform.AppHost.ConnectionString("cache"),
-        });
-        using var first = platform.AppHost.Client("model", key);
-        using var second = replica.Client(key);
+        var replicas = platform.AppHost.Replicas("model");
+        Assert.Equal(2, replicas.Count);
+        using var first = PlatformApp.ClientFor(replicas[0].Url!, key);
+        using var second = PlatformApp.ClientFor(replicas[1].Url!, key);
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
         {
@@ -122,21 +120,26 @@ public sealed class BudgetTests(PlatformFixture platform)
     public async Task AReplicaStoppedRightAfterItsRequestsHasWrittenThemAllToTheLedger()
     {
         var (tenantId, key) = await PricedTenantAsync();
-        var replica = await ServiceProcess.StartAsync("model", "Model", new Dictionary<string, string>
+        var replica = platform.AppHost.Replicas("model")[^1];
+        using (var client = PlatformApp.ClientFor(replica.Url!, key))
         {
-            ["ConnectionStrings__modeldb"] = platform.AppHost.ConnectionString("modeldb"),
-            ["ConnectionStrings__cache"] = platform.AppHost.ConnectionString("cache"),
-        });
-        await using (replica)
-        {
-            using var client = replica.Client(key);
             await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
                 client.PostAsJsonAsync("/v1/chat/completions", new { model = "priced", messages = new[] { new { role = "user", content = $"n{i}" } } })));
         }
 
-        var usage = await UsageAsync(tenantId, expectedRequests: 20);
+        await platform.AppHost.RunCommandAsync(replica.Id, "stop");
+        try
+        {
+            await platform.AppHost.WaitUntilAsync(() => platform.AppHost.State(replica.Id) is not ("Running" or "Stopping"), TimeSpan.FromSeconds(30));
+            var usage = await UsageAsync(tenantId, expectedRequests: 20);
 
-        Assert.Equal(20, usage.Succeeded);
+            Assert.Equal(20, usage.Succeeded);
+        }
+        finally
+        {
+            await platform.AppHost.RunCommandAsync(replica.Id, "start");
+            await platform.AppHost.WaitUntilReplicasServeAsync("model", 2);
+        }
     }
 
     /// <summary>A tenant with an admin key and an alias <c>priced</c>: the simulator at $100 per million tokens each way.</summary>

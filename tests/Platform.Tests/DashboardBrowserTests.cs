@@ -11,7 +11,7 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
     [Fact]
     public async Task AnOperatorSignsInAndSeesEveryServiceHealthy()
     {
-        Assert.True(Platform.TestSupport.MachinePackages.Ensure(Chromium, "chromium"), $"{Chromium} is missing: install Debian's chromium package.");
+        Assert.True(await Platform.TestSupport.MachinePackages.EnsureAsync(Chromium, "chromium"), $"{Chromium} is missing: install Debian's chromium package.");
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -3,42 +3,59 @@ using Platform.TestSupport;
 
 namespace Platform.Tests;
 
-/// <summary>Starting and stopping whole AppHosts; each test owns its own.</summary>
+/// <summary>Starting and stopping whole AppHosts as processes, the way a user runs one; each test owns its own.</summary>
+[Collection(AppHostProcessCollection.Name)]
 public sealed class LifecycleTests
 {
     [Fact]
-    public async Task SigtermStopsEveryProcessItStarted()
+    public async Task CtrlCStopsEveryProcessItStartedAndShutsPostgresDownCleanly()
     {
-        var appHost = await AppHostProcess.StartAsync();
-        await using (appHost)
-        {
-            var pids = AppHostProcess.Resources.Select(r => appHost.ResourcePid(r)!.Value).ToList();
+        await using var appHost = await AppHostProcess.StartAsync();
+        var started = appHost.Descendants();
+        Assert.Contains(started, pid => Processes.CommandLine(pid).Contains("postgres", StringComparison.Ordinal));
+        Assert.Contains(started, pid => Processes.CommandLine(pid).Contains("redis-server", StringComparison.Ordinal));
 
-            appHost.Signal(15);
+        appHost.Signal(2);
 
-            Assert.Equal(0, await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-            Assert.All(pids, pid => Assert.False(IsAlive(pid), $"process {pid} outlived the AppHost"));
-            Assert.Contains("[postgres]", appHost.Output, StringComparison.Ordinal);
-            Assert.Contains("database system is shut down", appHost.Output, StringComparison.Ordinal);
-        }
+        Assert.Equal(0, await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        await WaitUntilGoneAsync(started, TimeSpan.FromSeconds(30));
+        Assert.False(File.Exists(Path.Combine(appHost.DataDirectory, "postgres", "data", "postmaster.pid")), "PostgreSQL did not shut down cleanly");
     }
 
     [Fact]
-    public async Task AnAppHostKilledHardLeavesNothingBehindOnTheNextStart()
+    public async Task AnAppHostKilledHardLeavesNothingRunningAndItsDataServesTheNextStart()
     {
-        var state = AppHostProcess.NewStateDirectory();
-        await using var killed = await AppHostProcess.StartAsync(state);
-        var orphans = AppHostProcess.Resources.Select(r => killed.ResourcePid(r)!.Value).ToList();
-        killed.Signal(9);
-        await killed.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"platform-apphost-{Guid.NewGuid():N}");
+        IReadOnlyList<int> started;
+        await using (var killed = await AppHostProcess.StartAsync(dataDirectory))
+        {
+            started = killed.Descendants();
+            Assert.True(started.Count >= 8, $"only {started.Count} processes found");
 
-        await using var restarted = await AppHostProcess.StartAsync(state);
+            killed.Signal(9);
+            await killed.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await WaitUntilGoneAsync(started, TimeSpan.FromSeconds(60));
+        }
 
-        Assert.All(orphans, pid => Assert.False(IsAlive(pid), $"orphan {pid} is still running"));
-        Assert.Contains("left running by an AppHost that did not exit cleanly", restarted.Output, StringComparison.Ordinal);
-        using var client = restarted.Client("orchestrator", restarted.AdminApiKey);
+        await using var restarted = await AppHostProcess.StartAsync(dataDirectory);
+        using var client = PlatformApp.ClientFor(restarted.Service("orchestrator")!.Value.Url, restarted.AdminApiKey);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/me")).StatusCode);
     }
 
-    private static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+    private static async Task WaitUntilGoneAsync(IReadOnlyList<int> pids, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (pids.Any(Processes.IsAlive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.All(pids, pid => Assert.False(Processes.IsAlive(pid), $"process {pid} ({Processes.CommandLine(pid)}) outlived the AppHost"));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppHostProcessCollection
+{
+    public const string Name = "apphost-process";
 }

@@ -53,7 +53,7 @@ public sealed class McpTests(PlatformFixture platform)
 
         foreach (var pid in servers)
         {
-            AppHostProcess.SendSignal(pid, 9);
+            Processes.SendSignal(pid, 9);
         }
 
         await Task.Delay(500);
@@ -117,7 +117,7 @@ public sealed class McpTests(PlatformFixture platform)
         var command = Path.Combine(folder, "node_modules", ".bin", "mcp-server-everything");
         if (!File.Exists(command))
         {
-            Assert.True(File.Exists("/usr/local/bin/npm") || MachinePackages.Ensure("/usr/bin/npm", "npm"), "npm is missing: install Node.js and npm.");
+            Assert.True(File.Exists("/usr/local/bin/npm") || MachinePackages.EnsureAsync("/usr/bin/npm", "npm").GetAwaiter().GetResult(), "npm is missing: install Node.js and npm.");
             using var npm = Process.Start(new ProcessStartInfo("npm", ["install", "--prefix", folder, "--no-audit", "--no-fund"])
             {
                 RedirectStandardOutput = true,

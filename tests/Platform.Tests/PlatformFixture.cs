@@ -3,20 +3,23 @@ using Platform.TestSupport;
 
 namespace Platform.Tests;
 
-/// <summary>One real platform (AppHost, Postgres, Redis, five services) shared by the tests of the collection.</summary>
+/// <summary>
+/// One real platform (the AppHost under Aspire.Hosting.Testing: PostgreSQL, Redis, five services, two gateway replicas)
+/// shared by the tests of the collection.
+/// </summary>
 public sealed class PlatformFixture : IAsyncLifetime
 {
-    private AppHostProcess? _appHost;
+    private PlatformApp? _app;
 
-    public AppHostProcess AppHost => _appHost ?? throw new InvalidOperationException("Not started.");
+    public PlatformApp AppHost => _app ?? throw new InvalidOperationException("Not started.");
 
-    public async Task InitializeAsync() => _appHost = await AppHostProcess.StartAsync();
+    public async Task InitializeAsync() => _app = await PlatformApp.StartAsync("Replicas:model=2");
 
     public async Task DisposeAsync()
     {
-        if (_appHost is not null)
+        if (_app is not null)
         {
-            await _appHost.DisposeAsync();
+            await _app.DisposeAsync();
         }
     }
 

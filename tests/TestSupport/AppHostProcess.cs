@@ -1,30 +1,34 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Platform.TestSupport;
 
 /// <summary>
-/// The real AppHost as a child process over a throwaway state folder with free ports, found through its state file,
-/// exactly as a script would find a running platform.
+/// The built AppHost as a child process, the way <c>dotnet run --project AppHost</c> runs it: DCP, the Aspire dashboard
+/// and every resource, over a throwaway data folder. What it started is found the Unix way, from /proc.
 /// </summary>
-public sealed class AppHostProcess : IAsyncDisposable
+public sealed partial class AppHostProcess : IAsyncDisposable
 {
-    public static readonly string[] Resources = ["postgres", "cache", "orchestrator", "planning", "model", "tool", "dashboard"];
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<Uri> _loginUrl = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private AppHostProcess(string stateDirectory, Process process)
+    private AppHostProcess(Process process, string dataDirectory)
     {
-        StateDirectory = stateDirectory;
         _process = process;
+        DataDirectory = dataDirectory;
     }
 
-    public string StateDirectory { get; }
+    public string DataDirectory { get; }
 
-    public int ProcessId => _process.Id;
+    public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public string AdminApiKey { get; } = $"plt_test{Guid.NewGuid():N}";
+
+    public Uri LoginUrl => _loginUrl.Task.Result;
 
     public string Output
     {
@@ -37,65 +41,97 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    public static string NewStateDirectory() => Path.Combine(Path.GetTempPath(), $"platform-test-{Guid.NewGuid():N}");
-
-    public static async Task<AppHostProcess> StartAsync(string? stateDirectory = null)
+    public static async Task<AppHostProcess> StartAsync(string? dataDirectory = null, params string[] settings)
     {
-        stateDirectory ??= NewStateDirectory();
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), $"platform-apphost-{Guid.NewGuid():N}");
         var startInfo = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Repository.AppHostDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            UseShellExecute = false,
         };
         startInfo.ArgumentList.Add(Repository.AppHostAssembly);
-        startInfo.ArgumentList.Add($"--StateDirectory={stateDirectory}");
-        foreach (var resource in Resources)
+        var host = new AppHostProcess(new Process { StartInfo = startInfo }, dataDirectory);
+        foreach (var argument in new[] { "--DataServers:RunAs=Process", $"--DataServers:DataDirectory={dataDirectory}", $"--Parameters:admin-api-key={host.AdminApiKey}",
+                     "--Parameters:postgres-password=apphost-test-password-0001", "--Parameters:cache-password=apphosttestpassword0001", "--DcpPublisher:RandomizePorts=true" }
+                     .Concat(settings.Select(s => $"--{s}")))
         {
-            startInfo.ArgumentList.Add($"--Ports:{resource}=0");
+            startInfo.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(startInfo)!;
-        var host = new AppHostProcess(stateDirectory, process);
-        process.OutputDataReceived += (_, e) => host.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => host.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await host.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
+        // What the AppHost's launch profile sets under dotnet run, on ports of this test's own.
+        startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}";
+        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        startInfo.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        startInfo.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+
+        host._process.OutputDataReceived += (_, e) => host.Append(e.Data);
+        host._process.ErrorDataReceived += (_, e) => host.Append(e.Data);
+        host._process.Start();
+        host._process.BeginOutputReadLine();
+        host._process.BeginErrorReadLine();
+        try
+        {
+            await host._loginUrl.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            foreach (var service in PlatformApp.Services)
+            {
+                await host.WaitUntilHealthyAsync(service, TimeSpan.FromMinutes(2));
+            }
+        }
+        catch (TimeoutException e)
+        {
+            await host.DisposeAsync();
+            throw new TimeoutException($"{e.Message}\n{host.Output}", e);
+        }
+
         return host;
     }
 
-    public JsonObject State() => (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(StateDirectory, "state.json")))!;
-
-    public Uri Url(string resource) => new(State()["resources"]![resource]!["url"]!.GetValue<string>());
-
-    public string AdminApiKey => State()["parameters"]!["admin-api-key"]!.GetValue<string>();
-
-    public string ConnectionString(string resource) => State()["connectionStrings"]![resource]!.GetValue<string>();
-
-    public int? ResourcePid(string resource) => State()["resources"]![resource]!["pid"]?.GetValue<int>();
-
-    public string ResourceState(string resource) => State()["resources"]![resource]!["state"]!.GetValue<string>();
-
-    public HttpClient Client(string resource, string? apiKey = null)
+    /// <summary>Every process the AppHost started, directly or through DCP (which it runs with <c>--monitor</c> its pid).</summary>
+    public IReadOnlyList<int> Descendants()
     {
-        var client = new HttpClient { BaseAddress = Url(resource), Timeout = TimeSpan.FromSeconds(30) };
-        if (apiKey is not null)
+        var parents = new Dictionary<int, int>();
+        var roots = new HashSet<int> { Id };
+        foreach (var (pid, parent, commandLine) in ProcessTable())
         {
-            client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+            parents[pid] = parent;
+            if (commandLine.Contains($"--monitor {Id}", StringComparison.Ordinal) || commandLine.Contains($"--monitor={Id}", StringComparison.Ordinal))
+            {
+                roots.Add(pid);
+            }
         }
 
-        return client;
+        return [.. parents.Keys.Where(pid => pid != Id && IsBelow(pid, roots, parents))];
     }
 
-    public void Signal(int signal) => SendSignal(_process.Id, signal);
+    /// <summary>The process of <paramref name="service"/> and the URL it listens on itself.</summary>
+    public (int Pid, Uri Url)? Service(string service)
+    {
+        foreach (var pid in Descendants())
+        {
+            var commandLine = CommandLine(pid);
+            if (commandLine.Contains($"/services/{service}/bin/", StringComparison.Ordinal) && !commandLine.Contains(" run ", StringComparison.Ordinal)
+                && Environment(pid).TryGetValue("ASPNETCORE_URLS", out var urls))
+            {
+                return (pid, new Uri(urls.Split(';')[0]));
+            }
+        }
+
+        return null;
+    }
+
+    public void Signal(int signal) => SendSignal(Id, signal);
 
     public static void SendSignal(int pid, int signal)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
+
+    public static bool IsAlive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -107,7 +143,7 @@ public sealed class AppHostProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            Signal(15);
+            Signal(2);
             try
             {
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -121,7 +157,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         _process.Dispose();
         try
         {
-            Directory.Delete(StateDirectory, recursive: true);
+            Directory.Delete(DataDirectory, recursive: true);
         }
         catch (IOException)
         {
@@ -129,28 +165,114 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    private async Task WaitUntilHealthyAsync(string service, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var stateFile = Path.Combine(StateDirectory, "state.json");
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The AppHost exited with {_process.ExitCode} before it was ready:\n{Output}");
+                throw new TimeoutException($"The AppHost exited with {_process.ExitCode}.");
             }
 
-            // A state file left by an earlier AppHost on the same folder does not count.
-            if (File.Exists(stateFile) && JsonNode.Parse(File.ReadAllText(stateFile)) is { } state
-                && state["appHostPid"]?.GetValue<int>() == _process.Id && state["ready"]?.GetValue<bool>() == true)
+            if (Service(service) is { } found)
             {
-                return;
+                try
+                {
+                    if ((await client.GetAsync(new Uri(found.Url, "/health"))).IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    // Not answering yet.
+                }
             }
 
-            await Task.Delay(100);
+            await Task.Delay(250);
         }
 
-        throw new TimeoutException($"The AppHost was not ready within {timeout.TotalSeconds} s:\n{Output}");
+        throw new TimeoutException($"{service} was not healthy within {timeout.TotalSeconds} s.");
+    }
+
+    private static bool IsBelow(int pid, HashSet<int> roots, Dictionary<int, int> parents)
+    {
+        for (var current = pid; parents.TryGetValue(current, out var parent); current = parent)
+        {
+            if (roots.Contains(current))
+            {
+                return true;
+            }
+
+            if (parent == current)
+            {
+                break;
+            }
+        }
+
+        return roots.Contains(pid);
+    }
+
+    private static IEnumerable<(int Pid, int Parent, string CommandLine)> ProcessTable()
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            // The command name in parentheses may hold spaces; the parent pid is the second field after it.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields[0] != "Z")
+            {
+                yield return (pid, int.Parse(fields[1], CultureInfo.InvariantCulture), CommandLine(pid));
+            }
+        }
+    }
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static Dictionary<string, string> Environment(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(v => v.Split('=', 2)).Where(v => v.Length == 2).GroupBy(v => v[0]).ToDictionary(g => g.Key, g => g.First()[1]);
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)
@@ -160,9 +282,17 @@ public sealed class AppHostProcess : IAsyncDisposable
             return;
         }
 
+        if (LoginUrlPattern().Match(line) is { Success: true } match)
+        {
+            _loginUrl.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+
         lock (_output)
         {
             _output.AppendLine(line);
         }
     }
+
+    [GeneratedRegex(@"Login to the dashboard at (\S+)")]
+    private static partial Regex LoginUrlPattern();
 }

@@ -4,11 +4,11 @@ namespace Platform.TestSupport;
 public static class MachinePackages
 {
     /// <summary>True when <paramref name="file"/> exists, after installing <paramref name="package"/> if it could.</summary>
-    public static bool Ensure(string file, string package)
+    public static async Task<bool> EnsureAsync(string file, string package)
     {
         if (!File.Exists(file) && Platform.Hosting.DebianPackages.CanInstall)
         {
-            Platform.Hosting.DebianPackages.Install(package, () => File.Exists(file));
+            await Platform.Hosting.DebianPackages.InstallAsync(package, () => File.Exists(file), _ => { }, CancellationToken.None);
         }
 
         return File.Exists(file);

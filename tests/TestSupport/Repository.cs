@@ -1,6 +1,6 @@
 namespace Platform.TestSupport;
 
-/// <summary>Where the checkout, its built AppHost and the shared specs are, seen from a test's output folder.</summary>
+/// <summary>Where the checkout and its built AppHost are, seen from a test's output folder.</summary>
 public static class Repository
 {
     public static string Root { get; } = FindRoot();
@@ -11,8 +11,6 @@ public static class Repository
     public static string AppHostDirectory => Path.Combine(Root, "AppHost");
 
     public static string AppHostAssembly => Path.Combine(AppHostDirectory, "bin", Configuration, "net10.0", "AppHost.dll");
-
-    public static string SharedSpec(string name) => Path.Combine(Root, "..", "shared", "spec", name);
 
     private static string FindRoot()
     {

@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Platform.ServiceDefaults.Telemetry;
 
 namespace Platform.Model.Gateway;
 
 /// <summary>Spans and metrics named by the OpenTelemetry GenAI semantic conventions, with the cost on the span.</summary>
 public static class GatewayTelemetry
 {
-    private static readonly ActivitySource Source = new(OpenTelemetryExtensions.PlatformSourceName);
-    private static readonly Meter Meter = new(OpenTelemetryExtensions.PlatformSourceName);
+    private static readonly ActivitySource Source = new(Microsoft.Extensions.Hosting.Extensions.PlatformSourceName);
+    private static readonly Meter Meter = new(Microsoft.Extensions.Hosting.Extensions.PlatformSourceName);
 
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "gen_ai.client.operation.duration", "s", "Duration of GenAI operations through the gateway");
