@@ -13,43 +13,34 @@ var toolDb = postgres.AddDatabase("tooldb");
 
 var cache = builder.AddRedisServer("cache");
 
-var model = builder.AddProject<Projects.Model>("model")
+var model = builder.AddService<Projects.Model>("model")
     .WithReference(modelDb).WaitFor(modelDb)
-    .WithReference(cache).WaitFor(cache)
-    .WithReplicas(builder.Replicas("model"))
-    .WithHttpHealthCheck("/health");
+    .WithReference(cache).WaitFor(cache);
 
-var tool = builder.AddProject<Projects.Tool>("tool")
+var tool = builder.AddService<Projects.Tool>("tool")
     .WithReference(toolDb).WaitFor(toolDb)
-    .WithReference(cache).WaitFor(cache)
-    .WithReplicas(builder.Replicas("tool"))
-    .WithHttpHealthCheck("/health");
+    .WithReference(cache).WaitFor(cache);
 
-var planning = builder.AddProject<Projects.Planning>("planning")
+var planning = builder.AddService<Projects.Planning>("planning")
     .WithReference(planningDb).WaitFor(planningDb)
     .WithReference(cache).WaitFor(cache)
-    .WithReference(model)
-    .WithReplicas(builder.Replicas("planning"))
-    .WithHttpHealthCheck("/health");
+    .WithReference(model);
 
-var orchestrator = builder.AddProject<Projects.Orchestrator>("orchestrator")
+var orchestrator = builder.AddService<Projects.Orchestrator>("orchestrator")
     .WithReference(orchestratorDb).WaitFor(orchestratorDb)
     .WithReference(cache).WaitFor(cache)
     .WithReference(planning)
     .WithReference(model)
     .WithReference(tool)
     .WithEnvironment("Authentication__BootstrapAdminKey", adminApiKey)
-    .WithReplicas(builder.Replicas("orchestrator"))
-    .WithHttpHealthCheck("/health")
     .WithIssueAdminKeyCommand(adminApiKey);
 
-builder.AddProject<Projects.Dashboard>("dashboard")
+builder.AddService<Projects.Dashboard>("dashboard")
     .WithReference(cache).WaitFor(cache)
     .WithReference(orchestrator)
     .WithReference(planning)
     .WithReference(model)
     .WithReference(tool)
-    .WithExternalHttpEndpoints()
-    .WithHttpHealthCheck("/health");
+    .WithExternalHttpEndpoints();
 
 builder.Build().Run();

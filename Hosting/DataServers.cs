@@ -24,7 +24,7 @@ public static class DataServers
         }
 
         return builder.RunsContainers()
-            ? builder.AddPostgres(name).WithDataVolume()
+            ? builder.AddPostgres(name).WithDataVolume($"platform-{name}-data")
             : builder.AddLocalPostgres(name, builder.DataDirectory(name));
     }
 
@@ -36,7 +36,7 @@ public static class DataServers
         }
 
         return builder.RunsContainers()
-            ? builder.AddRedis(name).WithDataVolume()
+            ? builder.AddRedis(name).WithDataVolume($"platform-{name}-data")
             : builder.AddLocalRedis(name, builder.DataDirectory(name));
     }
 

@@ -28,8 +28,9 @@ public static class LocalPostgresBuilderExtensions
         {
             var logger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LocalPostgresBuilderExtensions));
             launch.BinDirectory = await ServerBinaries.PostgresBinDirectoryAsync(message => logger.LogInformation("{Message}", message), cancellationToken);
-            var (command, _) = ServerUser.Wrap(Path.Combine(launch.BinDirectory, "postgres"));
-            server.Annotations.OfType<ExecutableAnnotation>().Last().Command = command;
+            // PostgreSQL logs to stderr, which the dashboard shows as errors; the shell hands it stdout instead and
+            // execs, so that DCP's signals reach the server itself.
+            server.Annotations.OfType<ExecutableAnnotation>().Last().Command = "/bin/sh";
         });
 
         string? connectionString = null;
@@ -79,7 +80,8 @@ public static class LocalPostgresBuilderExtensions
             .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
             .WithArgs(context =>
             {
-                var (_, prefix) = ServerUser.Wrap(Path.Combine(launch.BinDirectory!, "postgres"));
+                var (command, prefix) = ServerUser.Wrap(Path.Combine(launch.BinDirectory!, "postgres"));
+                prefix = ["-c", "exec \"$0\" \"$@\" 2>&1", command, .. prefix];
                 string[] settings = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300"];
                 foreach (var argument in prefix.Concat(["-D", launch.DataFolder!]).Concat(settings))
                 {

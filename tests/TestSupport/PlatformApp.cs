@@ -151,6 +151,7 @@ public sealed class PlatformApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        await App.StopAsync();
         await App.DisposeAsync();
         try
         {
