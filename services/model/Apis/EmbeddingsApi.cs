@@ -55,7 +55,8 @@ public static class EmbeddingsApi
             return;
         }
 
-        var tokens = request.Inputs.Sum(TokenEstimator.Count);
+        // Reserved before routing, so counted as the alias's first choice counts; the 1.5 margin covers the others.
+        var tokens = request.Inputs.Sum((route.Deployments is [var first, ..] ? TokenCounter.For(first) : TokenCounter.O200k).Count);
         var reservation = await budgets.ReserveAsync(tenantId, context.User.KeyId(),
             route.Deployments.Max(d => d.Cost((int)Math.Ceiling(tokens * 1.5), 0)), (int)Math.Ceiling(tokens * 1.5));
         if (!reservation.Granted)

@@ -16,7 +16,8 @@ public sealed class ChatGateway(
     ModelCatalog catalog, ChatRouter router, ResponseCache cache, BudgetGate budgets, UsageLedger ledger,
     IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
 {
-    // Reservations assume prompts may tokenise more densely than the estimate; output is bounded by max_tokens.
+    // Reservations allow for an upstream counting more than the gateway: it renders tool definitions its own way, and
+    // Claude's prompts are only estimated. Output is bounded by max_tokens.
     private const double PromptMargin = 1.5;
 
     public async Task HandleAsync(HttpContext context, ChatRequest request)
@@ -120,7 +121,8 @@ public sealed class ChatGateway(
         finally
         {
             // What was streamed is what is owed, even when the stream broke or the client left.
-            var usage = assembled.Usage ?? new Usage((int)Math.Ceiling(TokenEstimator.Prompt(request) * PromptMargin), TokenEstimator.Count(assembled.Text));
+            var counter = TokenCounter.For(deployment);
+            var usage = assembled.Usage ?? new Usage(counter.Prompt(request), counter.Count(assembled.Text));
             outcome.Served(deployment.Name, deployment.Provider, deployment.UpstreamModel, usage, deployment.Cost(usage.PromptTokens, usage.CompletionTokens));
         }
 
@@ -135,11 +137,12 @@ public sealed class ChatGateway(
     /// <summary>The most this request can cost on any deployment of the alias, and the most tokens it can use.</summary>
     private (decimal Usd, int Tokens) WorstCase(ModelRoute route, ChatRequest request)
     {
-        var prompt = (int)Math.Ceiling(TokenEstimator.Prompt(request) * PromptMargin);
+        var prompts = TokenCounter.PerDeployment(c => c.Prompt(request));
         var worstUsd = 0m;
         var worstTokens = 0;
         foreach (var deployment in route.Deployments)
         {
+            var prompt = (int)Math.Ceiling(prompts(deployment) * PromptMargin);
             var output = request.MaxTokens ?? Math.Max(1, Math.Min(options.CurrentValue.DefaultMaxOutputTokens, deployment.ContextWindow - prompt));
             worstUsd = Math.Max(worstUsd, deployment.Cost(prompt, output));
             worstTokens = Math.Max(worstTokens, prompt + output);

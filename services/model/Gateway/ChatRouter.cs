@@ -21,14 +21,14 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
             throw new RoutingException(OpenAiError.InvalidRequest($"The model '{route.Alias}' does not support embeddings.", "model", "model_not_supported"));
         }
 
-        var routed = await RouteAsync(request.Inputs.Sum(TokenEstimator.Count), capable,
+        var routed = await RouteAsync(TokenCounter.PerDeployment(c => request.Inputs.Sum(c.Count)), capable,
             (deployment, token) => providers.Embeddings(deployment.Provider)!.EmbedAsync(request, deployment, token), cancellationToken);
         return (routed.Deployment, routed.Result);
     }
 
     public async Task<RoutedCompletion> CompleteAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var routed = await RouteAsync(TokenEstimator.Prompt(request), route,
+        var routed = await RouteAsync(TokenCounter.PerDeployment(c => c.Prompt(request)), route,
             (deployment, token) => providers.For(deployment.Provider).CompleteAsync(request, deployment, token), cancellationToken);
         return new RoutedCompletion(routed.Deployment, routed.Result, routed.Elapsed);
     }
@@ -36,7 +36,7 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
     /// <summary>Returns once a deployment has produced its first chunk; from then on the stream is never retried.</summary>
     public async Task<RoutedStream> StreamAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var routed = await RouteAsync(TokenEstimator.Prompt(request), route, async (deployment, token) =>
+        var routed = await RouteAsync(TokenCounter.PerDeployment(c => c.Prompt(request)), route, async (deployment, token) =>
         {
             var stream = providers.For(deployment.Provider).StreamAsync(request, deployment, cancellationToken).GetAsyncEnumerator(token);
             try
@@ -63,14 +63,14 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
     }
 
     private async Task<(ModelDeployment Deployment, T Result, TimeSpan Elapsed)> RouteAsync<T>(
-        int promptTokens, ModelRoute route, Func<ModelDeployment, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+        Func<ModelDeployment, int> promptTokens, ModelRoute route, Func<ModelDeployment, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var candidates = await OrderAsync(route, promptTokens);
         if (candidates.Count == 0)
         {
             throw new RoutingException(OpenAiError.InvalidRequest(
-                $"This request needs about {promptTokens} tokens, more than any deployment of '{route.Alias}' accepts.", "messages", "context_length_exceeded"));
+                $"This request needs about {route.Deployments.Select(promptTokens).DefaultIfEmpty().Min()} tokens, more than any deployment of '{route.Alias}' accepts.", "messages", "context_length_exceeded"));
         }
 
         using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -150,10 +150,10 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
             : OpenAiError.UpstreamFailed(message));
     }
 
-    /// <summary>The deployments to try, in order: those whose window fits, cooling-down ones last.</summary>
-    private async Task<List<ModelDeployment>> OrderAsync(ModelRoute route, int promptTokens)
+    /// <summary>The deployments to try, in order: those whose window fits the prompt as their model counts it, cooling-down ones last.</summary>
+    private async Task<List<ModelDeployment>> OrderAsync(ModelRoute route, Func<ModelDeployment, int> promptTokens)
     {
-        var fitting = route.Deployments.Where(d => d.ContextWindow >= promptTokens).ToList();
+        var fitting = route.Deployments.Where(d => d.ContextWindow >= promptTokens(d)).ToList();
         List<ModelDeployment> ordered;
         switch (route.Strategy)
         {

@@ -15,10 +15,11 @@ namespace Platform.Model.Providers;
 /// </summary>
 public sealed class AnthropicProvider(UpstreamHttp http) : IChatProvider
 {
+    public const string ProviderName = "anthropic";
     public const string ApiVersion = "2023-06-01";
     private const int DefaultMaxTokens = 4096;
 
-    public string Name => "anthropic";
+    public string Name => ProviderName;
 
     public async Task<ChatCompletion> CompleteAsync(ChatRequest request, ModelDeployment deployment, CancellationToken cancellationToken)
     {

@@ -57,7 +57,7 @@ public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvide
             var norm = MathF.Sqrt(vector.Sum(v => v * v));
             return norm == 0 ? vector : vector.Select(v => v / norm).ToArray();
         }).ToList();
-        var tokens = request.Inputs.Sum(TokenEstimator.Count);
+        var tokens = request.Inputs.Sum(TokenCounter.For(deployment).Count);
         return Task.FromResult(new EmbeddingResult(vectors, deployment.UpstreamModel, new Usage(tokens, 0)));
     }
 
@@ -65,13 +65,14 @@ public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvide
     {
         var id = "chatcmpl-sim" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.Body.ToJsonString())))[..24];
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var promptTokens = TokenEstimator.Prompt(request);
+        var counter = TokenCounter.For(deployment);
+        var promptTokens = counter.Prompt(request);
 
         var toolCalls = ChooseTools(request).Select((tool, i) => new ToolCall(
             $"call_{id[^12..]}{i}", tool.Name, ToolArguments(tool, request))).ToList();
         if (toolCalls.Count > 0)
         {
-            var argumentsTokens = toolCalls.Sum(c => TokenEstimator.Count(c.Name) + TokenEstimator.Count(c.Arguments));
+            var argumentsTokens = toolCalls.Sum(c => counter.Count(c.Name) + counter.Count(c.Arguments));
             return new ChatCompletion(id, created, deployment.UpstreamModel, new ChatMessage("assistant", null, toolCalls, null, null),
                 "tool_calls", new Usage(promptTokens, argumentsTokens));
         }
@@ -93,14 +94,16 @@ public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvide
             }
         }
 
-        if (request.MaxTokens is { } maxTokens && TokenEstimator.Count(content) > maxTokens)
+        var contentTokens = counter.Count(content);
+        if (request.MaxTokens is { } maxTokens && contentTokens > maxTokens)
         {
-            content = content[..Math.Min(content.Length, maxTokens * 4)];
+            content = counter.Truncate(content, maxTokens);
+            contentTokens = counter.Count(content);
             finishReason = "length";
         }
 
         return new ChatCompletion(id, created, deployment.UpstreamModel, new ChatMessage("assistant", content, [], null, null),
-            finishReason, new Usage(promptTokens, TokenEstimator.Count(content)));
+            finishReason, new Usage(promptTokens, contentTokens));
     }
 
     /// <summary>
