@@ -15,41 +15,35 @@ public static class PostgresBackupCommands
         var backupsFolder = builder.ApplicationBuilder.DataDirectory(Path.Combine("backups", builder.Resource.Name));
         var server = builder.Resource;
         return builder
-            .WithCommand(BackUp, "Back up", async context =>
-            {
-                try
-                {
-                    var folder = await PostgresBackups.BackUpAsync(await ConnectionStringAsync(server, context.CancellationToken), backupsFolder, context.CancellationToken);
-                    return CommandResults.Success($"Backed up every database to {folder}");
-                }
-                catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException)
-                {
-                    return CommandResults.Failure(e.Message);
-                }
-            }, new CommandOptions
+            .WithCommand(BackUp, "Back up", context => ReportAsync(async () =>
+                $"Backed up every database to {await PostgresBackups.BackUpAsync(await ConnectionStringAsync(server, context.CancellationToken), backupsFolder, context.CancellationToken)}"),
+            new CommandOptions
             {
                 Description = $"pg_dump every database to a timestamped folder under {backupsFolder}",
                 IconName = "ArrowDownload",
                 UpdateState = WhenHealthy,
             })
-            .WithCommand(RestoreLatest, "Restore latest backup", async context =>
-            {
-                try
-                {
-                    var folder = await PostgresBackups.RestoreLatestAsync(await ConnectionStringAsync(server, context.CancellationToken), backupsFolder, context.CancellationToken);
-                    return CommandResults.Success($"Restored every database from {folder}");
-                }
-                catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException)
-                {
-                    return CommandResults.Failure(e.Message);
-                }
-            }, new CommandOptions
+            .WithCommand(RestoreLatest, "Restore latest backup", context => ReportAsync(async () =>
+                $"Restored every database from {await PostgresBackups.RestoreLatestAsync(await ConnectionStringAsync(server, context.CancellationToken), backupsFolder, context.CancellationToken)}"),
+            new CommandOptions
             {
                 Description = "Replace each database with its copy in the newest backup",
                 ConfirmationMessage = "Replace every database with the newest backup? Changes made since that backup are lost.",
                 IconName = "ArrowUpload",
                 UpdateState = WhenHealthy,
             });
+    }
+
+    private static async Task<ExecuteCommandResult> ReportAsync(Func<Task<string>> run)
+    {
+        try
+        {
+            return CommandResults.Success(await run());
+        }
+        catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException)
+        {
+            return CommandResults.Failure(e.Message);
+        }
     }
 
     private static ResourceCommandState WhenHealthy(UpdateCommandStateContext context) =>

@@ -59,8 +59,7 @@ public sealed class AppHostTests(PlatformFixture platform)
     {
         var planning = platform.AppHost.Replicas("planning").Single();
 
-        // The replica's pid is dotnet run's; the service is its child.
-        Processes.SendSignal(Processes.Children(planning.Pid!.Value).Single(), 9);
+        Processes.SendSignal(planning.Pid!.Value, 9);
         await platform.AppHost.WaitUntilAsync(() => platform.AppHost.State(planning.Id) is not ("Running" or "Starting"), TimeSpan.FromSeconds(30));
         await platform.AppHost.RunCommandAsync(planning.Id, "restart");
         await platform.AppHost.App.ResourceNotifications.WaitForResourceHealthyAsync("planning").WaitAsync(TimeSpan.FromSeconds(60));

@@ -92,18 +92,8 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     /// <summary>Every process the AppHost started, directly or through DCP (which it runs with <c>--monitor</c> its pid).</summary>
     public IReadOnlyList<int> Descendants()
     {
-        var parents = new Dictionary<int, int>();
-        var roots = new HashSet<int> { Id };
-        foreach (var (pid, parent, commandLine) in ProcessTable())
-        {
-            parents[pid] = parent;
-            if (commandLine.Contains($"--monitor {Id}", StringComparison.Ordinal) || commandLine.Contains($"--monitor={Id}", StringComparison.Ordinal))
-            {
-                roots.Add(pid);
-            }
-        }
-
-        return [.. parents.Keys.Where(pid => pid != Id && IsBelow(pid, roots, parents))];
+        var roots = Processes.Table().Where(p => p.CommandLine.Contains($"--monitor {Id} ", StringComparison.Ordinal)).Select(p => p.Pid).Append(Id).ToHashSet();
+        return [.. Processes.Below(roots).Where(pid => pid != Id)];
     }
 
     /// <summary>The process of <paramref name="service"/> and the URL it listens on itself.</summary>
@@ -111,9 +101,9 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     {
         foreach (var pid in Descendants())
         {
-            var commandLine = CommandLine(pid);
+            var commandLine = Processes.CommandLine(pid);
             if (commandLine.Contains($"/services/{service}/bin/", StringComparison.Ordinal) && !commandLine.Contains(" run ", StringComparison.Ordinal)
-                && Environment(pid).TryGetValue("ASPNETCORE_URLS", out var urls))
+                && Processes.Environment(pid).TryGetValue("ASPNETCORE_URLS", out var urls))
             {
                 return (pid, new Uri(urls.Split(';')[0]));
             }
@@ -122,16 +112,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         return null;
     }
 
-    public void Signal(int signal) => SendSignal(Id, signal);
-
-    public static void SendSignal(int pid, int signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
-
-    public static bool IsAlive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+    public void Signal(int signal) => Processes.SendSignal(Id, signal);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -195,77 +176,6 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"{service} was not healthy within {timeout.TotalSeconds} s.");
-    }
-
-    private static bool IsBelow(int pid, HashSet<int> roots, Dictionary<int, int> parents)
-    {
-        for (var current = pid; parents.TryGetValue(current, out var parent); current = parent)
-        {
-            if (roots.Contains(current))
-            {
-                return true;
-            }
-
-            if (parent == current)
-            {
-                break;
-            }
-        }
-
-        return roots.Contains(pid);
-    }
-
-    private static IEnumerable<(int Pid, int Parent, string CommandLine)> ProcessTable()
-    {
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(directory, "stat"));
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-
-            // The command name in parentheses may hold spaces; the parent pid is the second field after it.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields[0] != "Z")
-            {
-                yield return (pid, int.Parse(fields[1], CultureInfo.InvariantCulture), CommandLine(pid));
-            }
-        }
-    }
-
-    private static string CommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
-
-    private static Dictionary<string, string> Environment(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
-                .Select(v => v.Split('=', 2)).Where(v => v.Length == 2).GroupBy(v => v[0]).ToDictionary(g => g.Key, g => g.First()[1]);
-        }
-        catch (IOException)
-        {
-            return [];
-        }
     }
 
     private static int FreePort()

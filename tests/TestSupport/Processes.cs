@@ -39,10 +39,15 @@ public static class Processes
         return entries;
     }
 
-    /// <summary>Whether <paramref name="pid"/> is one of <paramref name="roots"/> or descends from one.</summary>
-    public static bool IsBelow(int pid, IReadOnlySet<int> roots, IReadOnlyList<Entry> table)
+    /// <summary>Every process that is one of <paramref name="roots"/> or descends from one.</summary>
+    public static IReadOnlyList<int> Below(IReadOnlySet<int> roots)
     {
-        var parents = table.ToDictionary(e => e.Pid, e => e.Parent);
+        var parents = Table().ToDictionary(e => e.Pid, e => e.Parent);
+        return [.. parents.Keys.Where(pid => IsBelow(pid, roots, parents))];
+    }
+
+    private static bool IsBelow(int pid, IReadOnlySet<int> roots, Dictionary<int, int> parents)
+    {
         for (var current = pid; ; current = parents[current])
         {
             if (roots.Contains(current))
@@ -50,14 +55,12 @@ public static class Processes
                 return true;
             }
 
-            if (!parents.ContainsKey(current) || parents[current] == current || parents[current] <= 1)
+            if (!parents.TryGetValue(current, out var parent) || parent <= 1 || !parents.ContainsKey(parent))
             {
                 return false;
             }
         }
     }
-
-    public static IReadOnlyList<int> Children(int pid) => [.. Table().Where(e => e.Parent == pid).Select(e => e.Pid)];
 
     public static string CommandLine(int pid)
     {
