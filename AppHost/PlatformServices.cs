@@ -28,6 +28,23 @@ internal static class PlatformServices
         return service;
     }
 
+    /// <summary>
+    /// The key a service encrypts stored secrets with, and while a rotation is under way the one it replaces
+    /// (<c>Parameters:secrets-previous-key</c>), still read until the service has re-encrypted every value.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSecretsKey(this IResourceBuilder<ProjectResource> service, IResourceBuilder<ParameterResource> secretsKey)
+    {
+        service.WithEnvironment("Secrets__Key", secretsKey);
+        if (!string.IsNullOrEmpty(service.ApplicationBuilder.Configuration["Parameters:secrets-previous-key"]))
+        {
+            var previous = service.ApplicationBuilder.Resources.OfType<ParameterResource>().FirstOrDefault(p => p.Name == "secrets-previous-key")
+                ?? service.ApplicationBuilder.AddParameter("secrets-previous-key", secret: true).Resource;
+            service.WithEnvironment("Secrets__PreviousKeys__0", previous);
+        }
+
+        return service;
+    }
+
     private static string BuildConfiguration =>
         typeof(PlatformServices).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
             .OfType<System.Reflection.AssemblyConfigurationAttribute>().Single().Configuration;

@@ -3,6 +3,9 @@ var builder = DistributedApplication.CreateBuilder(args);
 // The first key of the system tenant; rotate it by setting Parameters:admin-api-key.
 var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// Encrypts the tenants' secrets the services store; docs/operations/secrets-rotation.md says how to rotate it.
+var secretsKey = builder.AddParameter("secrets-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 // Aspire's PostgreSQL and Redis containers in the manifest and wherever a container runtime runs them; local processes
 // from Debian's packages where none does (the default here, and CI); an existing server when ConnectionStrings names one.
 var postgres = builder.AddPostgresServer("postgres").WithBackupCommands();
@@ -15,11 +18,13 @@ var cache = builder.AddRedisServer("cache");
 
 var model = builder.AddService<Projects.Model>("model")
     .WithReference(modelDb).WaitFor(modelDb)
-    .WithReference(cache).WaitFor(cache);
+    .WithReference(cache).WaitFor(cache)
+    .WithSecretsKey(secretsKey);
 
 var tool = builder.AddService<Projects.Tool>("tool")
     .WithReference(toolDb).WaitFor(toolDb)
-    .WithReference(cache).WaitFor(cache);
+    .WithReference(cache).WaitFor(cache)
+    .WithSecretsKey(secretsKey);
 
 var planning = builder.AddService<Projects.Planning>("planning")
     .WithReference(planningDb).WaitFor(planningDb)

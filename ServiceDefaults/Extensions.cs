@@ -22,6 +22,8 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
 
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+
     /// <summary>The activity source and meter every Platform service writes its own telemetry to.</summary>
     public const string PlatformSourceName = "Platform";
 
@@ -32,7 +34,10 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<ErrorShapeOptions>();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Bodies are small JSON documents; an endpoint that takes more says so with RequestSizeLimit.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = DefaultMaxRequestBodyBytes);
         // Throw on bad input in every environment, so the handler above can say what was wrong.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi();
@@ -95,9 +100,10 @@ public static class Extensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(context => ErrorResponses.WriteStatusAsync(context.HttpContext));
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<InputGuardMiddleware>();
 
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();

@@ -2,10 +2,9 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Http;
 using StackExchange.Redis;
 
 namespace Platform.ServiceDefaults.Authentication;
@@ -14,9 +13,6 @@ public sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
 {
     /// <summary>Also accept the key from a cookie: only the dashboard, whose pages a browser loads, turns this on.</summary>
     public bool AllowCookie { get; set; }
-
-    /// <summary>Writes a 401 or 403 in a wire protocol's own error shape; problem+json when not set.</summary>
-    public Func<HttpContext, int, string, Task>? FailureWriter { get; set; }
 }
 
 /// <summary><c>Authorization: Bearer &lt;key&gt;</c> authentication against the shared key index.</summary>
@@ -85,11 +81,5 @@ public sealed class ApiKeyAuthenticationHandler(
         return Options.AllowCookie && Request.Cookies.TryGetValue(CookieName, out var cookie) && !string.IsNullOrEmpty(cookie) ? cookie : null;
     }
 
-    private Task WriteProblemAsync(int status, string title, string detail)
-    {
-        Response.StatusCode = status;
-        return Options.FailureWriter is { } write
-            ? write(Context, status, detail)
-            : TypedResults.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail }).ExecuteAsync(Context);
-    }
+    private Task WriteProblemAsync(int status, string title, string detail) => ErrorResponses.WriteAsync(Context, status, title, detail);
 }

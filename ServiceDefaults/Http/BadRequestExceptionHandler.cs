@@ -1,29 +1,27 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 
 namespace Platform.ServiceDefaults.Http;
 
 /// <summary>
 /// Malformed input (unreadable JSON, wrong types, oversized bodies) is the client's error: answer with its own status
-/// code and say what was wrong, never a 500.
+/// code and say what was wrong. Anything else is ours: a 500 in the path's error shape, logged with the trace.
 /// </summary>
-internal sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+internal sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not BadHttpRequestException badRequest)
+        if (exception is BadHttpRequestException badRequest)
         {
-            return false;
+            var detail = badRequest.InnerException is { } inner ? $"{badRequest.Message} {inner.Message}" : badRequest.Message;
+            await ErrorResponses.WriteAsync(httpContext, badRequest.StatusCode, "Bad request", detail);
+            return true;
         }
 
-        httpContext.Response.StatusCode = badRequest.StatusCode;
-        var detail = badRequest.InnerException is { } inner ? $"{badRequest.Message} {inner.Message}" : badRequest.Message;
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = badRequest.StatusCode, Title = "Bad request", Detail = detail },
-        });
+        logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        await ErrorResponses.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, "Internal server error",
+            "The service failed to handle this request; the failure is logged with this request's trace id.");
+        return true;
     }
 }

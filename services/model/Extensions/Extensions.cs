@@ -4,7 +4,7 @@ using Platform.Model.Catalog;
 using Platform.Model.Ledger;
 using Platform.Model.Gateway;
 using Platform.Model.Providers;
-using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Extensions;
 
@@ -32,8 +32,6 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ProviderRegistry>();
-        // OpenAI clients parse errors in OpenAI's shape only, so authentication failures here speak it too.
-        builder.Services.Configure<ApiKeyAuthenticationOptions>(ApiKeyAuthenticationHandler.SchemeName, o => o.FailureWriter = (context, status, message) =>
-            (status == StatusCodes.Status401Unauthorized ? OpenAiError.InvalidApiKey(message) : OpenAiError.Forbidden(message)).WriteAsync(context));
+        builder.Services.Configure<ErrorShapeOptions>(o => o.Use(new OpenAiErrorShape(), OpenAiErrorShape.Paths));
     }
 }

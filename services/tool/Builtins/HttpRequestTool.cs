@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.ServiceDefaults.Net;
 using Platform.Tool.Net;
 using Platform.Tool.Registry;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Platform.ServiceDefaults.Net;
 using Platform.Tool.Builtins;
 using Platform.Tool.Net;
 using Platform.Tool.Registry;
