@@ -1,4 +1,5 @@
 using Platform.ServiceDefaults.Data;
+using Platform.ServiceDefaults.Net;
 using Platform.Tool.Builtins;
 using Platform.Tool.Invocations;
 using Platform.Tool.Mcp;
@@ -15,7 +16,9 @@ internal static class Extensions
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
 
+        builder.Services.AddSingleton<HttpAllowlistIndex>();
         builder.Services.AddSingleton<HttpAllowlist>();
+        builder.Services.AddHostedService<HttpAllowlistIndexSync>();
         builder.Services.AddSingleton<SafeHttp>();
         builder.Services.AddSingleton<SecretStore>();
         builder.Services.AddSingleton<IBuiltinTool, CalculatorTool>();
