@@ -59,7 +59,17 @@ internal sealed class InputGuardMiddleware(RequestDelegate next)
         ApplyEndpointSizeLimit(context);
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(context.RequestAborted);
+            IFormCollection form;
+            try
+            {
+                form = await request.ReadFormAsync(context.RequestAborted);
+            }
+            catch (InvalidDataException e)
+            {
+                // ASP.NET's form reader refuses NUL characters and malformed encodings itself.
+                return new Refusal(StatusCodes.Status400BadRequest, $"The form cannot be read: {e.InnerException?.Message ?? e.Message}", null);
+            }
+
             return form.SelectMany(f => f.Value.Select(v => Text(v ?? "", $"form field '{Printable(f.Key)}'")).Prepend(Text(f.Key, "a form field name")))
                 .FirstOrDefault(r => r is not null);
         }

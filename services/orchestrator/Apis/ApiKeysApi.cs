@@ -17,12 +17,18 @@ public static class ApiKeysApi
         return app;
     }
 
-    public static async Task<Results<Created<IssuedApiKeyDto>, ValidationProblem, NotFound>> IssueKey(
+    public static async Task<Results<Created<IssuedApiKeyDto>, ValidationProblem, NotFound, ProblemHttpResult>> IssueKey(
         string tenantId, IssueApiKeyRequest request, HttpContext context, TenantStore tenants, ApiKeyStore keys, TimeProvider time)
     {
-        if (!context.User.CanManage(tenantId) || await tenants.FindAsync(tenantId) is null)
+        if (!context.User.CanManage(tenantId) || await tenants.FindAsync(tenantId) is not { } tenant)
         {
             return TypedResults.NotFound();
+        }
+
+        if (tenant.Status != "active")
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant not active",
+                detail: $"Tenant '{tenantId}' is {tenant.Status}: it gets no keys.");
         }
 
         var errors = new Dictionary<string, string[]>();

@@ -17,5 +17,10 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiKeyIndexSync>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeyIndexSync>());
         builder.Services.AddHealthChecks().AddCheck<ApiKeyIndexSync.HealthCheck>("api-key-index", tags: ["ready"]);
+
+        builder.Services.AddOptions<TenantLifecycleOptions>().BindConfiguration("Tenants");
+        builder.Services.AddSingleton<TenantLifecycle>();
+        builder.Services.AddHostedService<DeletedTenantsAnnouncer>();
+        builder.AddTenantPurge("api_keys");
     }
 }

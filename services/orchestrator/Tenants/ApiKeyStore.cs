@@ -54,6 +54,22 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource, ApiKeyIndex index)
         return true;
     }
 
+    /// <summary>Revokes every active key of a tenant inside the caller's transaction; the index forgets them before it commits.</summary>
+    public async Task<int> RevokeAllAsync(string tenantId, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        var keyHashes = (await connection.QueryAsync<string>("""
+            UPDATE api_keys SET revoked_at = now()
+            WHERE tenant_id = @tenantId AND revoked_at IS NULL
+            RETURNING key_hash
+            """, new { tenantId }, transaction)).AsList();
+        foreach (var keyHash in keyHashes)
+        {
+            await index.RemoveAsync(keyHash);
+        }
+
+        return keyHashes.Count;
+    }
+
     /// <summary>
     /// Makes the configured bootstrap key the system tenant's only bootstrap key: a rotated parameter revokes the old one.
     /// Returns the hashes it revoked.

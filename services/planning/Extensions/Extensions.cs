@@ -10,6 +10,7 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("planningdb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
+        builder.AddTenantPurge("plans");
 
         builder.Services.AddSingleton<RedisJsonCache>();
         builder.Services.AddSingleton<PlanStore>();
