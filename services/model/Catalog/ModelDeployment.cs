@@ -26,13 +26,13 @@ public sealed record ModelDeployment(
         definition.Model ?? alias,
         definition.BaseUrl,
         definition.ApiKey,
-        definition.InputPricePerMillion,
-        definition.OutputPricePerMillion,
-        definition.ContextWindow,
+        DeploymentBounds.Price(definition.InputPricePerMillion),
+        DeploymentBounds.Price(definition.OutputPricePerMillion),
+        DeploymentBounds.ContextWindow(definition.ContextWindow),
         definition.Rpm,
         definition.Tpm,
-        definition.Weight,
-        definition.AttemptTimeout);
+        DeploymentBounds.Weight(definition.Weight),
+        DeploymentBounds.AttemptTimeout(definition.AttemptTimeout));
 }
 
 /// <summary>The deployments of an alias and how to choose among them.</summary>
