@@ -115,7 +115,7 @@ public sealed class AnthropicProvider(UpstreamHttp http) : IChatProvider
                     break;
                 case "error":
                     throw new UpstreamException($"{deployment.Name} sent an error event: {root.GetProperty("error").GetProperty("message").GetString()}",
-                        System.Net.HttpStatusCode.BadGateway, null, false);
+                        UpstreamFailure.Transient, System.Net.HttpStatusCode.BadGateway);
             }
         }
     }

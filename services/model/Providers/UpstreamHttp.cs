@@ -26,7 +26,7 @@ public sealed class UpstreamHttp : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamException($"{deployment.Name} is unreachable: {e.Message}", null, null, false, e);
+            throw new UpstreamException($"{deployment.Name} is unreachable: {e.Message}", UpstreamFailure.Transient, inner: e);
         }
         finally
         {
