@@ -25,7 +25,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
             new { tenantId, alias });
         if (row is not null)
         {
-            return row.AsRoute();
+            return row.AsRoute(tenantId);
         }
 
         return options.CurrentValue.Aliases.TryGetValue(alias, out var definition) ? Route(alias, definition) : null;
@@ -37,7 +37,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
         await using var connection = await dataSource.OpenConnectionAsync();
         var own = (await connection.QueryAsync<AliasRow>(
             "SELECT alias, strategy, deployments::text, updated_at FROM model_aliases WHERE tenant_id = @tenantId ORDER BY alias",
-            new { tenantId })).Select(r => (r.AsRoute(), (DateTime?)r.UpdatedAt)).ToList();
+            new { tenantId })).Select(r => (r.AsRoute(tenantId), (DateTime?)r.UpdatedAt)).ToList();
         var shared = options.CurrentValue.Aliases
             .Where(a => own.All(o => o.Item1.Alias != a.Key))
             .OrderBy(a => a.Key, StringComparer.Ordinal)
@@ -65,15 +65,15 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
         return await connection.ExecuteAsync("DELETE FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias", new { tenantId, alias }) > 0;
     }
 
-    private static ModelRoute Route(string alias, AliasDefinition definition) =>
-        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d)).ToList());
+    private static ModelRoute Route(string alias, AliasDefinition definition, string? tenantId = null) =>
+        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d, tenantId)).ToList());
 
     private sealed record AliasRow(string Alias, string Strategy, string Deployments, DateTime UpdatedAt)
     {
-        public ModelRoute AsRoute() => Route(Alias, new AliasDefinition
+        public ModelRoute AsRoute(string tenantId) => Route(Alias, new AliasDefinition
         {
             Strategy = Strategy,
             Deployments = JsonSerializer.Deserialize<List<DeploymentDefinition>>(Deployments, Json)!,
-        });
+        }, tenantId);
     }
 }

@@ -1,6 +1,10 @@
 namespace Platform.Model.Catalog;
 
-/// <summary>One upstream that can serve a public model alias.</summary>
+/// <summary>
+/// One upstream that can serve a public model alias. <see cref="TenantId"/> is the tenant whose alias it belongs to,
+/// null for a platform-wide alias from configuration: a tenant's deployments are reached only through the outbound
+/// guard.
+/// </summary>
 public sealed record ModelDeployment(
     string Alias,
     string Name,
@@ -14,12 +18,13 @@ public sealed record ModelDeployment(
     int? Rpm,
     int? Tpm,
     int Weight,
-    TimeSpan? AttemptTimeout)
+    TimeSpan? AttemptTimeout,
+    string? TenantId = null)
 {
     public decimal Cost(int inputTokens, int outputTokens) =>
         (inputTokens * InputPricePerMillion + outputTokens * OutputPricePerMillion) / 1_000_000m;
 
-    public static ModelDeployment From(string alias, DeploymentDefinition definition) => new(
+    public static ModelDeployment From(string alias, DeploymentDefinition definition, string? tenantId = null) => new(
         alias,
         definition.Name ?? $"{alias}/{definition.Provider}",
         definition.Provider ?? "simulator",
@@ -32,7 +37,8 @@ public sealed record ModelDeployment(
         definition.Rpm,
         definition.Tpm,
         DeploymentBounds.Weight(definition.Weight),
-        DeploymentBounds.AttemptTimeout(definition.AttemptTimeout));
+        DeploymentBounds.AttemptTimeout(definition.AttemptTimeout),
+        tenantId);
 }
 
 /// <summary>The deployments of an alias and how to choose among them.</summary>

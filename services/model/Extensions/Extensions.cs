@@ -5,6 +5,7 @@ using Platform.Model.Ledger;
 using Platform.Model.Gateway;
 using Platform.Model.Providers;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Model.Extensions;
 
@@ -17,6 +18,8 @@ internal static class Extensions
         builder.AddMigrations(typeof(Extensions).Assembly);
 
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<HttpAllowlistIndex>();
+        builder.Services.AddSingleton<GuardedClients>();
         builder.Services.AddOptions<ModelGatewayOptions>().BindConfiguration("ModelGateway");
         builder.Services.AddSingleton<UpstreamHttp>();
         builder.Services.AddSingleton<IChatProvider, SimulatorProvider>();

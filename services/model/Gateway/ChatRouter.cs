@@ -7,8 +7,8 @@ namespace Platform.Model.Gateway;
 
 /// <summary>
 /// Chooses deployments for an alias (ordered, weighted or lowest-latency), retries each with exponential backoff and
-/// full jitter honouring Retry-After, and falls back on rate limits, server errors, timeouts and context-window errors.
-/// A deployment that keeps failing cools down for every replica; a request the
+/// full jitter honouring Retry-After, and falls back on rate limits, server errors, timeouts, context-window errors and
+/// addresses the outbound guard refuses. A deployment that keeps failing cools down for every replica; a request the
 /// upstream refuses is passed back and cools nothing down. A stream is only retried before its first chunk.
 /// </summary>
 public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth health, IOptionsMonitor<ModelGatewayOptions> options, ILogger<ChatRouter> logger)
@@ -156,8 +156,8 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
     }
 
     /// <summary>
-    /// Every deployment failed. When none of them failed through its upstream's health (the prompt fits none of them),
-    /// the request cannot be served as it is: a 400, not an upstream failure.
+    /// Every deployment failed. When none of them failed through its upstream's health (the prompt fits none, or the
+    /// guard refused their addresses), the request cannot be served as it is: a 400, not an upstream failure.
     /// </summary>
     private static OpenAiError Exhausted(ModelRoute route, List<UpstreamException> failures)
     {
@@ -165,6 +165,11 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
         if (failures.All(f => f.Failure == UpstreamFailure.ContextWindow))
         {
             return OpenAiError.InvalidRequest(message, "messages", "context_length_exceeded");
+        }
+
+        if (failures.All(f => f.Failure is UpstreamFailure.ContextWindow or UpstreamFailure.Refused))
+        {
+            return OpenAiError.InvalidRequest(message, "model", "upstream_address_refused");
         }
 
         return failures.All(f => f.IsTimeout)

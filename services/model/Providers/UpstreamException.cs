@@ -17,6 +17,9 @@ public enum UpstreamFailure
     /// <summary>The upstream refused the request itself (400, 404, 413, 422): the client's mistake, passed back as is.</summary>
     Request,
 
+    /// <summary>Nothing was sent: the outbound guard refused the deployment's address. Another deployment may serve.</summary>
+    Refused,
+
     /// <summary>The deployment does not work as configured (its key is refused, or cannot be decrypted): not retried.</summary>
     Deployment,
 }
