@@ -14,18 +14,21 @@ namespace Platform.Tests;
 /// answers 429 with Retry-After 30, <c>flaky-*</c> answers 429 with Retry-After 1 once then succeeds, <c>broken-*</c>
 /// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 300 ms, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
 /// drops the connection in the middle of a stream; <c>picky-*</c> refuses a request that has a <c>response_format</c>
-/// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422.
+/// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422. It remembers the Authorization header of each model's last call.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly ConcurrentDictionary<string, string> _authorizations = new();
 
     private FakeUpstream(WebApplication app) => _app = app;
 
     public string BaseUrl => _app.Urls.First() + "/v1";
 
     public int Calls(string model) => _calls.GetValueOrDefault(model);
+
+    public string? Authorization(string model) => _authorizations.GetValueOrDefault(model);
 
     public static async Task<FakeUpstream> StartAsync()
     {
@@ -45,6 +48,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
         var model = body["model"]!.GetValue<string>();
         var call = _calls.AddOrUpdate(model, 1, (_, n) => n + 1);
+        _authorizations[model] = context.Request.Headers.Authorization.ToString();
         var stream = body["stream"]?.GetValue<bool>() == true;
         switch (model.Split('-')[0])
         {

@@ -3,14 +3,16 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.ServiceDefaults.Caching;
+using Platform.ServiceDefaults.Security;
 
 namespace Platform.Model.Catalog;
 
 /// <summary>
 /// Aliases from configuration, overridden per tenant by aliases stored through the catalog API. Resolutions are cached
 /// in-process for two seconds, so the hot path rarely reaches Postgres and a change reaches every replica within that.
+/// A tenant's provider keys are stored encrypted and stay so in the resolved deployments.
 /// </summary>
-public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
+public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, SecretProtector secrets, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ExpiringCache<(string TenantId, string Alias), ModelRoute?> _resolved = new(time, TimeSpan.FromSeconds(2));
@@ -48,6 +50,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
     public async Task<DateTime> PutAsync(string tenantId, string alias, AliasDefinition definition)
     {
         _resolved.Remove((tenantId, alias));
+        var stored = definition.Deployments.Select(d => d.WithApiKey(d.ApiKey is { } key ? secrets.Protect(key) : null)).ToList();
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<DateTime>("""
             INSERT INTO model_aliases (tenant_id, alias, strategy, deployments)
@@ -55,7 +58,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
             ON CONFLICT (tenant_id, alias) DO UPDATE
             SET strategy = excluded.strategy, deployments = excluded.deployments, updated_at = now()
             RETURNING updated_at
-            """, new { tenantId, alias, definition.Strategy, deployments = JsonSerializer.Serialize(definition.Deployments, Json) });
+            """, new { tenantId, alias, definition.Strategy, deployments = WriteDeployments(stored) });
     }
 
     public async Task<bool> DeleteAsync(string tenantId, string alias)
@@ -68,12 +71,12 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
     private static ModelRoute Route(string alias, AliasDefinition definition, string? tenantId = null) =>
         new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d, tenantId)).ToList());
 
+    internal static List<DeploymentDefinition> ReadDeployments(string json) => JsonSerializer.Deserialize<List<DeploymentDefinition>>(json, Json)!;
+
+    internal static string WriteDeployments(List<DeploymentDefinition> deployments) => JsonSerializer.Serialize(deployments, Json);
+
     private sealed record AliasRow(string Alias, string Strategy, string Deployments, DateTime UpdatedAt)
     {
-        public ModelRoute AsRoute(string tenantId) => Route(Alias, new AliasDefinition
-        {
-            Strategy = Strategy,
-            Deployments = JsonSerializer.Deserialize<List<DeploymentDefinition>>(Deployments, Json)!,
-        }, tenantId);
+        public ModelRoute AsRoute(string tenantId) => Route(Alias, new AliasDefinition { Strategy = Strategy, Deployments = ReadDeployments(Deployments) }, tenantId);
     }
 }

@@ -3,7 +3,7 @@ namespace Platform.Model.Catalog;
 /// <summary>
 /// One upstream that can serve a public model alias. <see cref="TenantId"/> is the tenant whose alias it belongs to,
 /// null for a platform-wide alias from configuration: a tenant's deployments are reached only through the outbound
-/// guard.
+/// guard, and their <see cref="ApiKey"/> is the stored, encrypted form.
 /// </summary>
 public sealed record ModelDeployment(
     string Alias,

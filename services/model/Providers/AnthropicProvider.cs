@@ -127,9 +127,9 @@ public sealed class AnthropicProvider(UpstreamHttp http) : IChatProvider
             Content = new StringContent(Translate(request, deployment, stream).ToJsonString(), Encoding.UTF8, "application/json"),
         };
         message.Headers.Add("anthropic-version", ApiVersion);
-        if (deployment.ApiKey is not null)
+        if (http.ApiKey(deployment) is { } apiKey)
         {
-            message.Headers.Add("x-api-key", deployment.ApiKey);
+            message.Headers.Add("x-api-key", apiKey);
         }
 
         return await http.SendAsync(message, deployment, cancellationToken);

@@ -1,5 +1,7 @@
+using System.Security.Cryptography;
 using Platform.Model.Catalog;
 using Platform.ServiceDefaults.Net;
+using Platform.ServiceDefaults.Security;
 
 namespace Platform.Model.Providers;
 
@@ -8,7 +10,7 @@ namespace Platform.Model.Providers;
 /// owns retries, timeouts and fallbacks for model calls, and a retry must never repeat a started stream. Platform-wide
 /// deployments from configuration are trusted and share one pool; a tenant's go through that tenant's guarded pool.
 /// </summary>
-public sealed class UpstreamHttp(GuardedClients guarded) : IDisposable
+public sealed class UpstreamHttp(GuardedClients guarded, SecretProtector secrets) : IDisposable
 {
     private readonly HttpMessageInvoker _trusted = new(new SocketsHttpHandler
     {
@@ -47,6 +49,28 @@ public sealed class UpstreamHttp(GuardedClients guarded) : IDisposable
         using (response)
         {
             throw await UpstreamException.FromResponseAsync(response, deployment.Name, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The deployment's provider key in plaintext, for the request about to go upstream: a tenant's is decrypted only
+    /// here. One stored before keys were encrypted, or under a key being rotated out, reads as it will once the
+    /// re-encryption at start has rewritten it.
+    /// </summary>
+    public string? ApiKey(ModelDeployment deployment)
+    {
+        if (deployment.TenantId is null || deployment.ApiKey is not { } stored)
+        {
+            return deployment.ApiKey;
+        }
+
+        try
+        {
+            return secrets.Unprotect(secrets.NeedsReprotecting(stored) ? secrets.Reprotect(stored) : stored);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            throw new UpstreamException($"{deployment.Name}'s API key cannot be decrypted with the current secrets key; set it again", UpstreamFailure.Deployment, inner: e);
         }
     }
 
