@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Platform.Model.Catalog;
 using Platform.ServiceDefaults.Net;
 using Platform.ServiceDefaults.Security;
+using StackExchange.Redis;
 
 namespace Platform.Model.Providers;
 
@@ -25,7 +26,7 @@ public sealed class UpstreamHttp(GuardedClients guarded, SecretProtector secrets
         HttpResponseMessage response;
         try
         {
-            var client = deployment.TenantId is { } tenantId ? await guarded.ForTenantAsync(tenantId) : _trusted;
+            var client = deployment.TenantId is { } tenantId ? await GuardedAsync(tenantId, deployment) : _trusted;
             response = await client.SendAsync(request, cancellationToken);
         }
         catch (HttpRequestException e) when (e.InnerException is BlockedRequestException blocked)
@@ -49,6 +50,19 @@ public sealed class UpstreamHttp(GuardedClients guarded, SecretProtector secrets
         using (response)
         {
             throw await UpstreamException.FromResponseAsync(response, deployment.Name, cancellationToken);
+        }
+    }
+
+    /// <summary>Without the tenant's allowlist nothing is sent: the deployment fails, the upstream is not blamed.</summary>
+    private async ValueTask<HttpMessageInvoker> GuardedAsync(string tenantId, ModelDeployment deployment)
+    {
+        try
+        {
+            return await guarded.ForTenantAsync(tenantId);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new UpstreamException($"{deployment.Name} was not called: the tenant's HTTP allowlist cannot be read ({e.Message})", UpstreamFailure.Deployment, inner: e);
         }
     }
 
