@@ -121,27 +121,28 @@ public sealed class ToolValidationTests(PlatformFixture platform)
         }
     }
 
-    [Fact]
-    public async Task AResultSplittingASurrogatePairIsStoredCleanedNotA500()
-    {
-        var (_, client) = await TenantAsync();
-
-        var invocation = await InvocationTests.InvokeAsync(client, "builtin.regex_extract", new { text = "😀", pattern = "." });
-
-        Assert.Equal("succeeded", invocation.GetProperty("status").GetString());
-        Assert.Equal("\uFFFD", invocation.GetProperty("result").GetProperty("matches")[0].GetProperty("value").GetString());
-    }
-
     [Theory]
-    [InlineData("[1,2]")]
-    [InlineData("\"text\"")]
-    public async Task ArgumentsThatAreNoObjectAre400(string arguments)
+    [InlineData(200, "succeeded")]
+    [InlineData(500, "failed")]
+    public async Task AnEndpointAnsweringANulCharacterIsRecordedCleanedNotA500(int status, string outcome)
     {
-        var (_, client) = await TenantAsync();
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var client = platform.AppHost.Client("tool", key);
+        await using var server = await CountingServer.StartAsync();
+        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{server.Url.Port}" } })).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync("/v1/tools/http.nul", new
+        {
+            description = "Answers a text holding a NUL character",
+            sideEffect = "read_only",
+            parameters = new { type = "object", properties = new { status = new { type = "integer" } } },
+            http = new { method = "GET", url = $"{server.Url}nul" },
+        })).EnsureSuccessStatusCode();
 
-        using var response = await InvokeRawAsync(client, "builtin.calculator", arguments);
+        var invocation = await InvocationTests.InvokeAsync(client, "http.nul", new { status });
 
-        await AssertRefusedAsync(response, null);
+        Assert.Equal(outcome, invocation.GetProperty("status").GetString());
+        var text = outcome == "succeeded" ? invocation.GetProperty("result").GetProperty("body").GetString() : invocation.GetProperty("error").GetString();
+        Assert.Contains("before\uFFFDafter", text, StringComparison.Ordinal);
     }
 
     private async Task<(string TenantId, HttpClient Client)> TenantAsync()
