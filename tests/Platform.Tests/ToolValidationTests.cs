@@ -25,6 +25,7 @@ public sealed class ToolValidationTests(PlatformFixture platform)
     [InlineData("{" + Object + ",\"properties\":{\"a\":{\"type\":\"number\",\"multipleOf\":0}}}", null, "parameters")]
     [InlineData("{" + Object + ",\"properties\":{\"a\":5}}", null, "parameters")]
     [InlineData("{" + Object + "}", "{\"type\":\"object\",\"minProperties\":1e300}", "resultSchema")]
+    [InlineData("{" + Object + ",\"properties\":{\"a\":{\"type\":\"number\",\"maximum\":1e131072}}}", null, "parameters")]
     public async Task ASchemaThatCannotBeUsedIsRefusedNamingTheFieldAndNothingIsStored(string parameters, string? resultSchema, string field)
     {
         var (_, client) = await TenantAsync();
@@ -143,6 +144,27 @@ public sealed class ToolValidationTests(PlatformFixture platform)
         Assert.Equal(outcome, invocation.GetProperty("status").GetString());
         var text = outcome == "succeeded" ? invocation.GetProperty("result").GetProperty("body").GetString() : invocation.GetProperty("error").GetString();
         Assert.Contains("before\uFFFDafter", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEndpointAnsweringANumberBeyondWhatIsStoredIsRecordedWithItAsText()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var client = platform.AppHost.Client("tool", key);
+        await using var server = await CountingServer.StartAsync();
+        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{server.Url.Port}" } })).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync("/v1/tools/http.overflow", new
+        {
+            description = "Answers a number beyond PostgreSQL's numeric",
+            sideEffect = "read_only",
+            parameters = new { type = "object" },
+            http = new { method = "GET", url = $"{server.Url}overflow" },
+        })).EnsureSuccessStatusCode();
+
+        var invocation = await InvocationTests.InvokeAsync(client, "http.overflow", new { });
+
+        Assert.Equal("succeeded", invocation.GetProperty("status").GetString());
+        Assert.Equal("1e131072", invocation.GetProperty("result").GetProperty("body").GetProperty("n").GetString());
     }
 
     private async Task<(string TenantId, HttpClient Client)> TenantAsync()

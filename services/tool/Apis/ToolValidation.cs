@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Platform.Tool.Invocations;
 using Platform.Tool.Registry;
 using Platform.Tool.Schemas;
 
@@ -36,14 +37,14 @@ public static partial class ToolValidation
         {
             errors["parameters"] = ["A JSON Schema object whose type is \"object\"."];
         }
-        else if ((await SchemaCheck.CompileAsync(parameters)).Problem is { } problem)
+        else if (await SchemaProblemAsync(parameters) is { } problem)
         {
-            errors["parameters"] = [$"The schema cannot be used: {problem}."];
+            errors["parameters"] = [problem];
         }
 
-        if (request.ResultSchema is { ValueKind: not JsonValueKind.Null } resultSchema && (await SchemaCheck.CompileAsync(resultSchema)).Problem is { } resultProblem)
+        if (request.ResultSchema is { ValueKind: not JsonValueKind.Null } resultSchema && await SchemaProblemAsync(resultSchema) is { } resultProblem)
         {
-            errors["resultSchema"] = [$"The schema cannot be used: {resultProblem}."];
+            errors["resultSchema"] = [resultProblem];
         }
 
         if (request.Http is not { } http)
@@ -62,6 +63,11 @@ public static partial class ToolValidation
 
         return errors;
     }
+
+    private static async Task<string?> SchemaProblemAsync(JsonElement schema) =>
+        StorableJson.Problem(schema) is { } unstorable ? $"The schema cannot be stored: '{unstorable.Pointer}': {unstorable.Message}"
+        : (await SchemaCheck.CompileAsync(schema)).Problem is { } problem ? $"The schema cannot be used: {problem}."
+        : null;
 
     private static void AddBindingProblems(HttpBinding http, Dictionary<string, string[]> errors)
     {

@@ -24,6 +24,7 @@ public sealed partial class InvocationEngine(
     private static readonly TimeSpan LeaseGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private const int MaxErrorLength = 4000;
+    private const int MaxResultLength = 8 * 1024 * 1024;
 
     public async Task<InvocationOutcome> InvokeAsync(string tenantId, string keyId, string toolName, InvocationRequest request, CancellationToken cancellationToken)
     {
@@ -159,7 +160,7 @@ public sealed partial class InvocationEngine(
             var output = catalog.Builtin(tool.Name) is { } builtin ? await builtin.ExecuteAsync(arguments, new ToolContext(tenantId), timeout.Token)
                 : tool.Kind == "mcp" ? await mcp.CallAsync(tenantId, tool.Name, arguments, timeout.Token)
                 : await httpTools.ExecuteAsync(tenantId, tool, arguments, timeout.Token);
-            (status, result) = (InvocationStatus.Succeeded, StorableJson.Clean(output)?.ToJsonString() ?? "null");
+            (status, result) = (InvocationStatus.Succeeded, StoredResult(output));
         }
         catch (ToolFailedException e)
         {
@@ -183,6 +184,15 @@ public sealed partial class InvocationEngine(
 
         return await invocations.FinishAsync(claimed.Id, status, result, error is null ? null : StorableJson.Text(error.Length > MaxErrorLength ? error[..MaxErrorLength] : error),
             (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>The result as recorded; one too large to keep is replaced by a note saying so, since the call itself succeeded.</summary>
+    private static string StoredResult(JsonNode? output)
+    {
+        var json = StorableJson.Clean(output)?.ToJsonString() ?? "null";
+        return json.Length <= MaxResultLength
+            ? json
+            : new JsonObject { ["notKept"] = $"The result was {json.Length / (1024 * 1024)} MiB of JSON, more than the {MaxResultLength / (1024 * 1024)} MiB kept." }.ToJsonString();
     }
 
     private async Task<TimeSpan?> OverRateLimitAsync(string tenantId, string tool, int limit)

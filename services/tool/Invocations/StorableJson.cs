@@ -3,14 +3,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.ServiceDefaults.Http;
-using Platform.Tool.Builtins;
 
 namespace Platform.Tool.Invocations;
 
 /// <summary>
-/// JSON that PostgreSQL's jsonb holds: no NUL or lone surrogate in any string or name, and numbers within a double's
-/// range (beyond it jsonb's numeric overflows or underflows too). Arguments breaking this are refused before they are
-/// stored; results and errors, which come from outside, are cleaned instead.
+/// JSON that PostgreSQL's jsonb holds and every reader of it can read: no NUL or lone surrogate in any string or name,
+/// and numbers a double holds (jsonb's numeric overflows not far beyond, at 1e131072, and underflows at 1e-16384).
+/// Arguments breaking this are refused before they are stored; results and errors, which come from outside, are
+/// cleaned instead, such a number kept as its text.
 /// </summary>
 public static class StorableJson
 {
@@ -67,7 +67,7 @@ public static class StorableJson
         return cleaned.ToString();
     }
 
-    /// <summary>A copy whose strings and names are <see cref="Text"/>; a number that cannot be stored fails the call.</summary>
+    /// <summary>A copy whose strings and names are <see cref="Text"/>, and whose numbers beyond a double are strings.</summary>
     public static JsonNode? Clean(JsonNode? node)
     {
         switch (node)
@@ -85,7 +85,7 @@ public static class StorableJson
             case JsonValue value when value.GetValueKind() == JsonValueKind.String:
                 return JsonValue.Create(Text(value.GetValue<string>()));
             case JsonValue value when value.GetValueKind() == JsonValueKind.Number && !IsStorableNumber(value.ToJsonString()):
-                throw new ToolFailedException($"The result holds the number {Shorten(value.ToJsonString())}, beyond the range that can be stored (a double's).");
+                return JsonValue.Create(value.ToJsonString());
             default:
                 return node?.DeepClone();
         }
