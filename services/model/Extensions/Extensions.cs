@@ -18,6 +18,7 @@ internal static class Extensions
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
+        builder.AddTenantPurge("model_aliases", "budgets", "usage_ledger");
 
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddHostedService<ApiKeyReencryption>();

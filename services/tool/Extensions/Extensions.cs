@@ -17,6 +17,8 @@ internal static class Extensions
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
+        // Approvals refer to invocations, so they go first.
+        builder.AddTenantPurge("approvals", "tool_invocations", "tool_policies", "tools", "memory", "http_allowlist", "mcp_servers", "secrets");
 
         builder.Services.AddSingleton<HttpAllowlistIndex>();
         builder.Services.AddSingleton<HttpAllowlist>();

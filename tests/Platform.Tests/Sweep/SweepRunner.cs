@@ -19,9 +19,10 @@ public sealed record Outcome(HostileRequest Request, string Phase, int? Status, 
 public sealed class SweepRunner(Uri service) : IDisposable
 {
     private const int Concurrency = 8;
-    private const long HugeBody = 8 * 1024 * 1024;
+    private const long HugeBody = 512 * 1024;
 
-    // Only two huge bodies in flight: more make a two-core machine time out, which says nothing about the platform.
+    // Only two huge bodies in flight (a megabyte prompt costs the gateway a second or two of tokenizing): more make a
+    // two-core machine time out, which says nothing about the platform.
     private readonly SemaphoreSlim _huge = new(2);
     private const int Excerpt = 300;
 
@@ -31,8 +32,10 @@ public sealed class SweepRunner(Uri service) : IDisposable
         AllowAutoRedirect = false,
         // Header values are written byte for byte, so a hostile one reaches the server as built.
         RequestHeaderEncodingSelector = (_, _) => Encoding.Latin1,
+        // Long enough for a loaded machine to answer before the body goes: see SendAsync.
+        Expect100ContinueTimeout = TimeSpan.FromSeconds(30),
     })
-    { BaseAddress = service, Timeout = TimeSpan.FromSeconds(30) };
+    { BaseAddress = service, Timeout = TimeSpan.FromSeconds(60) };
 
     public HttpClient Client => _client;
 
@@ -48,6 +51,9 @@ public sealed class SweepRunner(Uri service) : IDisposable
             huge = message.Content?.Headers.ContentLength > HugeBody;
             if (huge)
             {
+                // As curl does for large bodies: a server refusing the body (413, 415) answers before it is sent,
+                // instead of closing the connection under a client still writing it.
+                message.Headers.ExpectContinue = true;
                 await _huge.WaitAsync();
                 started = Stopwatch.GetTimestamp();
             }
