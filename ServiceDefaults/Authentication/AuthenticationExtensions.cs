@@ -44,6 +44,13 @@ public static class AuthenticationExtensions
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(scope);
 
+    /// <summary>Requires a key with any one of <paramref name="scopes"/> (or admin) on every endpoint of the group.</summary>
+    public static TBuilder RequireAnyScope<TBuilder>(this TBuilder builder, params string[] scopes) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(policy => policy
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => scopes.Any(scope => context.User.HasScope(scope))));
+
     public static string TenantId(this ClaimsPrincipal user) =>
         user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) ?? throw new InvalidOperationException("The request is not authenticated.");
 

@@ -12,5 +12,6 @@ app.MapDefaultEndpoints();
 app.MapTenantsApi();
 app.MapApiKeysApi();
 app.MapIdentityApi();
+app.MapAgentsApi();
 
 app.Run();

@@ -1,3 +1,4 @@
+using Platform.Orchestrator.Agents;
 using Platform.Orchestrator.Tenants;
 using Platform.ServiceDefaults.Data;
 
@@ -21,6 +22,8 @@ internal static class Extensions
         builder.Services.AddOptions<TenantLifecycleOptions>().BindConfiguration("Tenants");
         builder.Services.AddSingleton<TenantLifecycle>();
         builder.Services.AddHostedService<DeletedTenantsAnnouncer>();
-        builder.AddTenantPurge("api_keys");
+        builder.AddTenantPurge("api_keys", "agents");
+
+        builder.Services.AddSingleton<AgentStore>();
     }
 }

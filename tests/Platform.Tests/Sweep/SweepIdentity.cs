@@ -13,7 +13,7 @@ public sealed record SweepIdentity(
     public static async Task<SweepIdentity> CreateAsync(PlatformFixture platform)
     {
         var (tenantId, adminKey) = await platform.NewTenantAsync("admin");
-        // "runs" and "agents" are scopes no endpoint of these services requires.
+        // "runs" is a scope no write of these services accepts (it reads agents, nothing more).
         var noScopeKey = await platform.IssueKeyAsync(tenantId, "runs");
         using var orchestrator = platform.AppHost.Client("orchestrator", adminKey);
         var me = (await orchestrator.GetFromJsonAsync<Me>("/v1/me"))!;

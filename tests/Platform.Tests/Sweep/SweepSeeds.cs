@@ -78,11 +78,30 @@ public static class SweepSeeds
                "operationId": "getItem", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]}}}},
              "prefix": "sweep_", "baseUrl": "https://sweep.invalid"}
             """),
+        "POST /v1/agents" => Agent(new JsonObject { ["name"] = "sweep" }),
+        "PUT /v1/agents/{name}" => Agent(new JsonObject()),
         "PUT /v1/tool-settings/http-allowlist" => Parse("""{"hosts": ["sweep.invalid", "sweep.invalid:8443"]}"""),
         "PUT /v1/tool-settings/secrets/{name}" => Parse("""{"value": "s3cret"}"""),
         "PUT /v1/mcp-servers/{name}" => Parse("""{"transport": "http", "command": null, "args": ["--sweep"], "url": "https://sweep.invalid/mcp"}"""),
         _ => null,
     };
+
+    /// <summary>An agent with every field set, so each one meets hostile values; PUT takes its name from the path.</summary>
+    private static JsonObject Agent(JsonObject agent)
+    {
+        foreach (var (name, value) in Parse("""
+            {"instructions": "Sweep the platform.", "model": "simulator", "fallbackModel": "sweep-alias", "tools": ["builtin.calculator", "http.sweep"],
+             "mode": "react", "maxSteps": 10, "maxToolCalls": 20, "budgetUsd": 5.5, "timeouts": {"runSeconds": 600, "stepSeconds": 60},
+             "retries": {"maxAttempts": 2, "backoffSeconds": 1}, "approvals": {"require": ["http.sweep"], "skip": ["builtin.calculator"]},
+             "outputSchema": {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 100}}, "required": ["answer"]},
+             "webhookUrl": "https://sweep.invalid/hooks", "metadata": {"team": "sweep", "priority": 1}}
+            """).AsObject())
+        {
+            agent[name] = value?.DeepClone();
+        }
+
+        return agent;
+    }
 
     private static JsonNode Parse(string json) => JsonNode.Parse(json)!;
 }
