@@ -38,6 +38,7 @@ var orchestrator = builder.AddService<Projects.Orchestrator>("orchestrator")
     .WithReference(model)
     .WithReference(tool)
     .WithEnvironment("Authentication__BootstrapAdminKey", adminApiKey)
+    .WithSecretsKey(secretsKey)
     .WithIssueAdminKeyCommand(adminApiKey);
 
 builder.AddService<Projects.Dashboard>("dashboard")

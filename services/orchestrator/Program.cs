@@ -13,5 +13,7 @@ app.MapTenantsApi();
 app.MapApiKeysApi();
 app.MapIdentityApi();
 app.MapAgentsApi();
+app.MapRunsApi();
+app.MapWebhooksApi();
 
 app.Run();

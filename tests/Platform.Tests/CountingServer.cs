@@ -10,10 +10,18 @@ public sealed class CountingServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _count;
+    private volatile bool _failing;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _byRun = new(StringComparer.Ordinal);
 
     private CountingServer(WebApplication app) => _app = app;
 
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Calls to <c>/record</c>, by the <c>run</c> they named.</summary>
+    public IReadOnlyDictionary<string, int> CallsByRun => _byRun;
+
+    /// <summary>While set, <c>/flaky</c> answers 503.</summary>
+    public bool Failing { get => _failing; set => _failing = value; }
 
     public Uri Url => new(_app.Urls.First());
 
@@ -29,6 +37,22 @@ public sealed class CountingServer : IAsyncDisposable
             await Task.Delay(300);
             return Results.Json(new { count = Interlocked.Increment(ref server._count) });
         });
+        app.MapPost("/record", async (HttpRequest request) =>
+        {
+            var body = await System.Text.Json.JsonDocument.ParseAsync(request.Body);
+            var run = body.RootElement.TryGetProperty("run", out var r) ? r.ToString() : "";
+            await Task.Delay(100);
+            server._byRun.AddOrUpdate(run, 1, (_, n) => n + 1);
+            return Results.Json(new { count = Interlocked.Increment(ref server._count) });
+        });
+        app.MapPost("/slow", async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            return Results.Json(new { count = Interlocked.Increment(ref server._count) });
+        });
+        app.MapPost("/flaky", () => server._failing
+            ? Results.Text("failing on purpose", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Json(new { count = Interlocked.Increment(ref server._count) }));
         app.MapGet("/hello", () => Results.Text("hello"));
         app.MapGet("/nul", (int? status) => Results.Text("before\0after", statusCode: status ?? 200));
         app.MapGet("/overflow", () => Results.Text("{\"n\":1e131072}", "application/json"));

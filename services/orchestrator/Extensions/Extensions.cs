@@ -1,6 +1,11 @@
 using Platform.Orchestrator.Agents;
+using Platform.Orchestrator.Runs;
+using Platform.Orchestrator.Runs.Steps;
 using Platform.Orchestrator.Tenants;
+using Platform.Orchestrator.Webhooks;
 using Platform.ServiceDefaults.Data;
+using Platform.ServiceDefaults.Net;
+using Platform.ServiceDefaults.Security;
 
 namespace Platform.Orchestrator.Extensions;
 
@@ -11,6 +16,7 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("orchestratordb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
+        builder.AddSecretProtection();
 
         builder.Services.AddOptions<BootstrapOptions>().BindConfiguration("Authentication").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<TenantStore>();
@@ -22,8 +28,41 @@ internal static class Extensions
         builder.Services.AddOptions<TenantLifecycleOptions>().BindConfiguration("Tenants");
         builder.Services.AddSingleton<TenantLifecycle>();
         builder.Services.AddHostedService<DeletedTenantsAnnouncer>();
-        builder.AddTenantPurge("api_keys", "agents");
+        // Children before parents: steps, events and the outbox refer to runs.
+        builder.AddTenantPurge("run_events", "run_steps", "outbox", "runs", "agents", "api_keys");
 
         builder.Services.AddSingleton<AgentStore>();
+        builder.AddRuns();
+        builder.AddWebhooks();
+    }
+
+    private static void AddRuns(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RunOptions>().BindConfiguration("Runs");
+        builder.Services.AddSingleton<RunStore>();
+        builder.Services.AddSingleton<RunKeys>();
+        builder.Services.AddSingleton<RunSignals>();
+        builder.Services.AddSingleton<RunExecutor>();
+        builder.Services.AddSingleton<RunWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
+        builder.Services.AddSingleton<PlanCalls>();
+        builder.Services.AddSingleton<ModelCalls>();
+        builder.Services.AddSingleton<ToolCalls>();
+
+        // Steps bound their calls themselves (step timeouts) and repeat them only under the same idempotency key, so
+        // these clients have no resilience handler of their own and no timeout below the step's.
+#pragma warning disable EXTEXP0001 // Experimental since 8.x, and the one documented way to take a client out of the service defaults.
+        builder.Services.AddHttpClient(ModelCalls.ClientName, c => (c.BaseAddress, c.Timeout) = (new Uri("http://model"), Timeout.InfiniteTimeSpan)).RemoveAllResilienceHandlers();
+        builder.Services.AddHttpClient(ToolCalls.ClientName, c => (c.BaseAddress, c.Timeout) = (new Uri("http://tool"), Timeout.InfiniteTimeSpan)).RemoveAllResilienceHandlers();
+        builder.Services.AddHttpClient(PlanCalls.ClientName, c => (c.BaseAddress, c.Timeout) = (new Uri("http://planning"), TimeSpan.FromMinutes(5))).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+    }
+
+    private static void AddWebhooks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks");
+        builder.Services.AddSingleton<WebhookSigner>();
+        builder.Services.AddSingleton<HttpAllowlistIndex>();
+        builder.Services.AddHostedService<WebhookDispatcher>();
     }
 }

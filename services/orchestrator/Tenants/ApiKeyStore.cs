@@ -113,7 +113,8 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource, ApiKeyIndex index)
         }
 
         var revoked = await connection.QueryAsync<string>(
-            "SELECT key_hash FROM api_keys WHERE revoked_at IS NOT NULL", transaction: transaction);
+            // Recent revocations only: older ones left the index when they happened, and runs revoke a key each.
+            "SELECT key_hash FROM api_keys WHERE revoked_at > now() - interval '1 hour'", transaction: transaction);
         foreach (var keyHash in revoked)
         {
             await index.RemoveAsync(keyHash);

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Data;
 using Platform.Tool.Invocations;
+using StackExchange.Redis;
 
 namespace Platform.Tool.Apis;
 
@@ -40,13 +42,14 @@ public static class ApprovalsApi
     public static async Task<Results<Ok<ApprovalRow>, NotFound>> GetApproval(Guid id, HttpContext context, InvocationStore invocations) =>
         await invocations.FindApprovalAsync(context.User.TenantId(), id) is { } approval ? TypedResults.Ok(approval) : TypedResults.NotFound();
 
-    public static Task<IResult> Approve(Guid id, Decision? decision, HttpContext context, InvocationStore invocations, InvocationEngine engine) =>
-        DecideAsync(id, approve: true, decision?.Reason, context, invocations, engine);
+    public static Task<IResult> Approve(Guid id, Decision? decision, HttpContext context, InvocationStore invocations, InvocationEngine engine, IConnectionMultiplexer redis) =>
+        DecideAsync(id, approve: true, decision?.Reason, context, invocations, engine, redis);
 
-    public static Task<IResult> Deny(Guid id, Decision? decision, HttpContext context, InvocationStore invocations, InvocationEngine engine) =>
-        DecideAsync(id, approve: false, decision?.Reason, context, invocations, engine);
+    public static Task<IResult> Deny(Guid id, Decision? decision, HttpContext context, InvocationStore invocations, InvocationEngine engine, IConnectionMultiplexer redis) =>
+        DecideAsync(id, approve: false, decision?.Reason, context, invocations, engine, redis);
 
-    private static async Task<IResult> DecideAsync(Guid id, bool approve, string? reason, HttpContext context, InvocationStore invocations, InvocationEngine engine)
+    private static async Task<IResult> DecideAsync(
+        Guid id, bool approve, string? reason, HttpContext context, InvocationStore invocations, InvocationEngine engine, IConnectionMultiplexer redis)
     {
         if (reason is { Length: > MaxReasonLength })
         {
@@ -71,7 +74,25 @@ public static class ApprovalsApi
         }
 
         var outcome = approve ? await engine.RunApprovedAsync(tenantId, claimed, CancellationToken.None) : claimed;
+        if (outcome.RunId is { } runId)
+        {
+            await WakeRunAsync(redis, runId);
+        }
+
         return TypedResults.Ok(new { approval = approval with { Status = approve ? "approved" : "denied" }, invocation = outcome.AsDto(replayed: false) });
+    }
+
+    /// <summary>The run waiting for this call carries on at once; without the message it asks again at its next recheck.</summary>
+    private static async Task WakeRunAsync(IConnectionMultiplexer redis, string runId)
+    {
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(PlatformChannels.RunApprovalDecided, runId);
+        }
+        catch (RedisException)
+        {
+            // The orchestrator's recheck finds the decision.
+        }
     }
 }
 

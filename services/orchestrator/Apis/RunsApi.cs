@@ -1,0 +1,324 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Platform.Orchestrator.Agents;
+using Platform.Orchestrator.Runs;
+using Platform.ServiceDefaults.Authentication;
+
+namespace Platform.Orchestrator.Apis;
+
+/// <summary>Durable runs of agents: start, watch, steer.</summary>
+public static class RunsApi
+{
+    private const int MaxGoalLength = 32 * 1024;
+    private const int MaxInputBytes = 64 * 1024;
+    private const int MaxMetadataBytes = 16 * 1024;
+    private const int MaxIdempotencyKeyLength = 255;
+
+    public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/runs").WithTags("Runs").RequireScope(Scopes.Runs);
+
+        api.MapPost("/", CreateRun);
+        api.MapGet("/", ListRuns);
+        api.MapGet("/{runId:guid}", GetRun);
+        api.MapPost("/{runId:guid}/cancel", CancelRun);
+        api.MapPost("/{runId:guid}/retry", RetryRun);
+        api.MapPost("/{runId:guid}/steps/{stepId}/approve", ApproveStep);
+        api.MapPost("/{runId:guid}/steps/{stepId}/deny", DenyStep);
+        api.MapGet("/{runId:guid}/events", RunEventStream.StreamAsync);
+
+        return app;
+    }
+
+    /// <summary>
+    /// Accepts a run (202) of the agent's latest version, or of <c>agentVersion</c>. A repeated <c>Idempotency-Key</c>
+    /// answers the run it first made (200, <c>Idempotent-Replayed: true</c>); the same key for another request is a 409.
+    /// </summary>
+    public static async Task<IResult> CreateRun(
+        CreateRunRequest request, HttpContext context, AgentStore agents, RunStore runs, RunKeys runKeys, RunWorker worker, RunSignals signals,
+        IOptions<RunOptions> options)
+    {
+        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } header ? header : null;
+        var errors = Validate(request, idempotencyKey);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var tenantId = context.User.TenantId();
+        if (await agents.FindAsync(tenantId, request.Agent!, request.AgentVersion) is not { } agent)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["agent"] = [request.AgentVersion is { } v ? $"Agent '{request.Agent}' has no version {v}." : $"No agent named '{request.Agent}'."],
+            });
+        }
+
+        var definition = JsonSerializer.Serialize(agent.Definition, RunJson.Options);
+        var runAgent = RunAgent.Read(definition);
+        var key = runKeys.Mint();
+        var run = new NewRun(
+            Guid.CreateVersion7(), tenantId, agent.Name, agent.Version, definition, request.Goal!, request.Input?.ToJsonString(),
+            request.Metadata?.ToJsonString(), request.WebhookUrl ?? agent.Definition.WebhookUrl, idempotencyKey, context.User.KeyId(), key.Id, key.Protected,
+            key.Hash, key.Prefix, key.Scopes, runAgent.Timeouts.RunSeconds,
+            new JsonObject { ["agent"] = agent.Name, ["agentVersion"] = agent.Version, ["goal"] = request.Goal }.ToJsonString());
+
+        var reserved = worker.TryReserve();
+        var (row, created) = await runs.CreateAsync(run, reserved ? worker.Owner : null, options.Value.Lease);
+        if (!created)
+        {
+            if (reserved)
+            {
+                worker.Unreserve();
+            }
+
+            if (row.Agent != run.Agent || row.Goal != run.Goal || request.AgentVersion is { } asked && asked != row.AgentVersion)
+            {
+                return TypedResults.Problem($"Idempotency key '{idempotencyKey}' was used for another run ({row.Id}).",
+                    statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
+            }
+
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            return TypedResults.Ok(RunDto.From(row, await runs.StepsAsync(row.Id)));
+        }
+
+        await PublishKeyAsync(runKeys, key, row);
+        if (reserved)
+        {
+            worker.StartAccepted(row);
+        }
+        else
+        {
+            await signals.WakeWorkersAsync();
+        }
+
+        return TypedResults.Accepted($"/v1/runs/{row.Id}", RunDto.From(row, []));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<RunSummaryDto>>, ValidationProblem>> ListRuns(
+        HttpContext context, RunStore runs, string? agent, string? state, DateTime? since, DateTime? until, DateTime? before, int? limit)
+    {
+        if (limit is < 1 or > 500)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["Between 1 and 500."] });
+        }
+
+        if (state is not null && !RunStates.All.Contains(state))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"One of {string.Join(", ", RunStates.All)}."] });
+        }
+
+        var rows = await runs.ListAsync(context.User.TenantId(), new RunFilter(agent, state, Utc(since), Utc(until), Utc(before), limit ?? 50));
+        return TypedResults.Ok<IReadOnlyList<RunSummaryDto>>([.. rows.Select(RunSummaryDto.From)]);
+    }
+
+    public static async Task<Results<Ok<RunDto>, NotFound>> GetRun(Guid runId, HttpContext context, RunStore runs) =>
+        await runs.FindAsync(context.User.TenantId(), runId) is { } run ? TypedResults.Ok(RunDto.From(run, await runs.StepsAsync(run.Id))) : TypedResults.NotFound();
+
+    /// <summary>
+    /// Cancels a run: at once when no replica holds it (queued, parked), else the holder stops it within moments
+    /// (202 either way). A finished run is a 409.
+    /// </summary>
+    public static async Task<IResult> CancelRun(Guid runId, HttpContext context, RunStore runs, RunKeys runKeys, RunSignals signals, IOptions<RunOptions> options)
+    {
+        var tenantId = context.User.TenantId();
+        if (await runs.FindAsync(tenantId, runId) is not { } run)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (RunStates.IsTerminal(run.State))
+        {
+            return TypedResults.Problem($"The run has ended ({run.State}).", statusCode: StatusCodes.Status409Conflict, title: "Run ended");
+        }
+
+        var change = new RunChange
+        {
+            State = RunStates.Cancelled,
+            Reason = "Cancelled on request.",
+            Finished = true,
+            RevokeKey = true,
+            Webhook = new JsonObject { ["type"] = "run.cancelled", ["runId"] = runId, ["agent"] = run.Agent, ["state"] = RunStates.Cancelled, ["reason"] = "Cancelled on request." },
+            Events = { new("run.cancelled", null, new JsonObject { ["reason"] = "Cancelled on request." }) },
+        };
+        var result = await runs.CommitAsync(runId, RunWriter.Unleased(RunStates.Queued, RunStates.Planning, RunStates.Running, RunStates.WaitingApproval), change, options.Value.Lease);
+        if (result is not null)
+        {
+            await signals.EventsCommittedAsync(runId, result.LastSeq);
+            if (result.RevokedKeyHash is { } revoked)
+            {
+                await runKeys.WithdrawAsync(revoked);
+            }
+        }
+        else
+        {
+            await runs.RequestCancelAsync(tenantId, runId);
+            await signals.CancelAsync(runId);
+        }
+
+        return TypedResults.Accepted($"/v1/runs/{runId}", RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
+    }
+
+    /// <summary>Runs a failed, timed-out or cancelled run again from where it stopped: succeeded steps are kept, failed ones start over.</summary>
+    public static async Task<IResult> RetryRun(Guid runId, HttpContext context, RunStore runs, RunKeys runKeys, RunSignals signals, IOptions<RunOptions> options)
+    {
+        var tenantId = context.User.TenantId();
+        if (await runs.FindAsync(tenantId, runId) is not { } run)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (run.State is not (RunStates.Failed or RunStates.TimedOut or RunStates.Cancelled))
+        {
+            return TypedResults.Problem($"Only a failed, timed-out or cancelled run is retried; this one is {run.State}.",
+                statusCode: StatusCodes.Status409Conflict, title: "Run not retryable");
+        }
+
+        var steps = await runs.StepsAsync(runId);
+        var key = runKeys.Mint();
+        var change = new RunChange
+        {
+            State = run.PlanId is null ? RunStates.Queued : RunStates.Running,
+            Reopen = RunAgent.Read(run.AgentDefinition).Timeouts.RunSeconds,
+            NewKey = key,
+            WakeAt = DateTime.UtcNow,
+            Events = { new("run.retried", null, new JsonObject { ["steps"] = new JsonArray([.. steps.Where(s => s.State == StepStates.Failed).Select(s => JsonValue.Create(s.Id))]) }) },
+        };
+        change.Steps.AddRange(steps.Where(s => s.State == StepStates.Failed).Select(s => new StepChange { Id = s.Id, State = StepStates.Pending, ClearError = true }));
+        var result = await runs.CommitAsync(runId, RunWriter.Unleased(RunStates.Failed, RunStates.TimedOut, RunStates.Cancelled), change, options.Value.Lease);
+        if (result is null)
+        {
+            return TypedResults.Problem("The run changed meanwhile; read it and try again.", statusCode: StatusCodes.Status409Conflict, title: "Run changed");
+        }
+
+        await PublishKeyAsync(runKeys, key, run);
+        await signals.EventsCommittedAsync(runId, result.LastSeq);
+        await signals.WakeWorkersAsync();
+        return TypedResults.Accepted($"/v1/runs/{runId}", RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
+    }
+
+    public static Task<IResult> ApproveStep(Guid runId, string stepId, Decision? decision, HttpContext context, RunStore runs, RunSignals signals, IOptions<RunOptions> options) =>
+        DecideAsync(runId, stepId, approve: true, decision?.Reason, context, runs, signals, options.Value);
+
+    public static Task<IResult> DenyStep(Guid runId, string stepId, Decision? decision, HttpContext context, RunStore runs, RunSignals signals, IOptions<RunOptions> options) =>
+        DecideAsync(runId, stepId, approve: false, decision?.Reason, context, runs, signals, options.Value);
+
+    /// <summary>
+    /// Decides an approval the run asked for here (an approval step, or a tool the agent wants approved first). A tool
+    /// call parked by the tool service's own policy is decided there, under <c>/v1/approvals</c>.
+    /// </summary>
+    private static async Task<IResult> DecideAsync(Guid runId, string stepId, bool approve, string? reason, HttpContext context, RunStore runs, RunSignals signals, RunOptions options)
+    {
+        if (reason is { Length: > 2000 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["At most 2,000 characters."] });
+        }
+
+        var tenantId = context.User.TenantId();
+        if (await runs.FindAsync(tenantId, runId) is not { } run || (await runs.StepsAsync(runId)).FirstOrDefault(s => s.Id == stepId) is not { } step)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (step.State != StepStates.WaitingApproval)
+        {
+            return TypedResults.Problem($"Step '{stepId}' is not waiting for approval (it is {step.State}).", statusCode: StatusCodes.Status409Conflict, title: "Nothing to decide");
+        }
+
+        if (step.InvocationId is { } invocationId)
+        {
+            return TypedResults.Problem($"This tool call waits for the tool service's approval: decide it at /v1/approvals (invocation {invocationId}).",
+                statusCode: StatusCodes.Status409Conflict, title: "Decided in the tool service");
+        }
+
+        var decider = context.User.KeyId();
+        var change = new RunChange
+        {
+            State = approve ? RunStates.Running : null,
+            WakeAt = DateTime.UtcNow,
+            Events = { new(approve ? "step.approved" : "step.denied", stepId, new JsonObject { ["by"] = decider, ["reason"] = reason }) },
+        };
+        change.Steps.Add(approve
+            ? new StepChange
+            {
+                Id = stepId,
+                State = step.Kind == StepKinds.Approval ? StepStates.Succeeded : StepStates.Approved,
+                Output = step.Kind == StepKinds.Approval ? new JsonObject { ["approved"] = true, ["by"] = decider, ["reason"] = reason } : null,
+                Finished = step.Kind == StepKinds.Approval,
+            }
+            : new StepChange { Id = stepId, State = StepStates.Failed, Error = $"Denied by {decider}: {reason ?? "no reason given"}", Finished = true });
+
+        // A run still working on other steps is held by its replica, which parks it once they are done.
+        var result = await runs.CommitAsync(runId, RunWriter.Unleased(RunStates.WaitingApproval, RunStates.Running), change, options.Lease);
+        if (result is null)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem("The run is busy with other steps; the decision can be made in a moment.", statusCode: StatusCodes.Status409Conflict, title: "Run busy");
+        }
+
+        await signals.EventsCommittedAsync(runId, result.LastSeq);
+        await signals.WakeWorkersAsync();
+        return TypedResults.Ok(RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
+    }
+
+    private static async Task PublishKeyAsync(RunKeys runKeys, RunKey key, RunRow run)
+    {
+        try
+        {
+            await runKeys.PublishAsync(key, run.TenantId, run.Deadline);
+        }
+        catch (StackExchange.Redis.RedisException)
+        {
+            // The key is in PostgreSQL; the index sync adds it, and the run's calls wait for it meanwhile (a 401 is retried).
+        }
+    }
+
+    private static Dictionary<string, string[]> Validate(CreateRunRequest request, string? idempotencyKey)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Agent) || request.Agent.Length > 64)
+        {
+            errors["agent"] = ["The agent's name, 1 to 64 characters."];
+        }
+
+        if (request.AgentVersion is < 1)
+        {
+            errors["agentVersion"] = ["A version number, 1 or more."];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Goal) || request.Goal.Length > MaxGoalLength)
+        {
+            errors["goal"] = [$"What the run is to achieve, 1 to {MaxGoalLength:N0} characters."];
+        }
+
+        if (request.Input is { } input && input.ToJsonString().Length > MaxInputBytes)
+        {
+            errors["input"] = [$"At most {MaxInputBytes / 1024} KB of JSON."];
+        }
+
+        if (request.Metadata is { } metadata && (metadata is not JsonObject || metadata.ToJsonString().Length > MaxMetadataBytes))
+        {
+            errors["metadata"] = [$"A JSON object of at most {MaxMetadataBytes / 1024} KB."];
+        }
+
+        if (request.WebhookUrl is { } url && (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https")))
+        {
+            errors["webhookUrl"] = ["An absolute http or https URL of at most 2,048 characters."];
+        }
+
+        if (idempotencyKey is { } key && (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~')))
+        {
+            errors["Idempotency-Key"] = [$"1 to {MaxIdempotencyKeyLength} printable ASCII characters without spaces."];
+        }
+
+        return errors;
+    }
+
+    private static DateTime? Utc(DateTime? value) => value?.ToUniversalTime();
+}
+
+public sealed record CreateRunRequest(string? Agent, int? AgentVersion, string? Goal, JsonNode? Input, JsonNode? Metadata, string? WebhookUrl);
+
+public sealed record Decision(string? Reason);

@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Orchestrator.Runs;
+
+/// <summary>A run as the API shows it, with its steps and their attempts.</summary>
+public sealed record RunDto(
+    Guid Id,
+    string Agent,
+    int AgentVersion,
+    string State,
+    string? Reason,
+    string Goal,
+    JsonNode? Input,
+    JsonNode? Metadata,
+    string? WebhookUrl,
+    Guid? PlanId,
+    int? PlanRevision,
+    JsonNode? Output,
+    RunUsageDto Usage,
+    int LastEventSeq,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    DateTime? FinishedAt,
+    DateTime Deadline,
+    IReadOnlyList<StepDto> Steps)
+{
+    public static RunDto From(RunRow run, IReadOnlyList<StepRow> steps) => new(
+        run.Id, run.Agent, run.AgentVersion, run.State, run.Reason, run.Goal, RunJson.Parse(run.Input), RunJson.Parse(run.Metadata), run.WebhookUrl,
+        run.PlanId, run.PlanRevision, RunJson.Parse(run.Output), new RunUsageDto(run.PromptTokens, run.CompletionTokens, run.CostUsd), run.EventSeq,
+        run.CreatedAt, run.UpdatedAt, run.FinishedAt, run.Deadline, [.. steps.Select(StepDto.From)]);
+}
+
+public sealed record RunUsageDto(int PromptTokens, int CompletionTokens, decimal CostUsd);
+
+public sealed record StepDto(
+    string Id,
+    string Kind,
+    string Title,
+    string Instruction,
+    string? Tool,
+    JsonNode? Arguments,
+    IReadOnlyList<string> DependsOn,
+    string? Acceptance,
+    string State,
+    int Attempts,
+    JsonNode? AttemptLog,
+    JsonNode? Output,
+    string? Error,
+    Guid? InvocationId,
+    RunUsageDto Usage,
+    DateTime? StartedAt,
+    DateTime? FinishedAt)
+{
+    public static StepDto From(StepRow step) => new(
+        step.Id, step.Kind, step.Title, step.Instruction, step.Tool, RunJson.Parse(step.Arguments), step.DependsOn, step.Acceptance, step.State,
+        step.Attempts, RunJson.Parse(step.AttemptLog), RunJson.Parse(step.Output), step.Error, step.InvocationId,
+        new RunUsageDto(step.PromptTokens, step.CompletionTokens, step.CostUsd), step.StartedAt, step.FinishedAt);
+}
+
+/// <summary>A run in a list: no steps, input or output.</summary>
+public sealed record RunSummaryDto(Guid Id, string Agent, int AgentVersion, string State, string? Reason, string Goal, RunUsageDto Usage, DateTime CreatedAt, DateTime? FinishedAt)
+{
+    public static RunSummaryDto From(RunRow run) => new(
+        run.Id, run.Agent, run.AgentVersion, run.State, run.Reason, run.Goal, new RunUsageDto(run.PromptTokens, run.CompletionTokens, run.CostUsd),
+        run.CreatedAt, run.FinishedAt);
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Platform.Orchestrator.Runs.Steps;
+
+/// <summary>
+/// Model steps through the gateway with the run's key (the tenant's budgets, limits and ledger apply), streamed so
+/// token deltas reach the run's watchers live. The idempotency key names the run, step and attempt: a replica
+/// resuming a step after a crash repeats the call with the same key and gets the recorded answer, unpaid.
+/// </summary>
+public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
+{
+    public const string ClientName = "model-steps";
+
+    /// <summary>The most of a model's answer kept as a step's output.</summary>
+    private const int MaxAnswerChars = 256 * 1024;
+
+    /// <summary>With <paramref name="outputSchema"/>, the answer is asked for as JSON valid against it (the run's final output).</summary>
+    public async Task<StepOutcome> CompleteAsync(string runKey, string model, JsonArray messages, JsonElement? outputSchema, string idempotencyKey,
+        Guid runId, string stepId, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = model,
+            ["messages"] = messages,
+            ["stream"] = true,
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
+        };
+        if (outputSchema is { } schema)
+        {
+            body["response_format"] = new JsonObject
+            {
+                ["type"] = "json_schema",
+                ["json_schema"] = new JsonObject { ["name"] = "run_output", ["schema"] = JsonNode.Parse(schema.GetRawText()) },
+            };
+        }
+
+        using var client = clients.CreateClient(ClientName);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", runKey);
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            return new StepOutcome.Transient($"The model gateway did not answer: {e.Message}", TimeSpan.FromSeconds(1));
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var refusal = await response.Content.ReadAsStringAsync(cancellationToken);
+                var reason = ServiceAnswers.Describe(response.StatusCode, refusal);
+                return ServiceAnswers.IsTransient(response.StatusCode) || refusal.Contains("idempotency_key_in_use", StringComparison.Ordinal)
+                    ? new StepOutcome.Transient(reason, ServiceAnswers.RetryAfter(response))
+                    : new StepOutcome.Failed($"The model gateway refused the call: {reason}");
+            }
+
+            try
+            {
+                return response.Content.Headers.ContentType?.MediaType == "text/event-stream"
+                    ? await ReadStreamAsync(response, runId, stepId, cancellationToken)
+                    : Read(JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)));
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                return new StepOutcome.Transient($"The model gateway's answer broke off: {e.Message}", TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    private async Task<StepOutcome> ReadStreamAsync(HttpResponseMessage response, Guid runId, string stepId, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        JsonNode? usage = null;
+        string? finish = null;
+        string? failure = null;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var data = line[5..].Trim();
+            if (data == "[DONE]")
+            {
+                break;
+            }
+
+            var chunk = JsonNode.Parse(data);
+            if (chunk?["error"] is { } error)
+            {
+                failure = error["message"]?.GetValue<string>() ?? "the stream failed";
+                continue;
+            }
+
+            usage = chunk?["usage"] is JsonObject u ? u : usage;
+            if (chunk?["choices"] is JsonArray { Count: > 0 } choices)
+            {
+                finish = choices[0]?["finish_reason"]?.GetValue<string>() ?? finish;
+                if (choices[0]?["delta"]?["content"]?.GetValue<string>() is { Length: > 0 } delta)
+                {
+                    text.Append(delta);
+                    await signals.DeltaAsync(runId, stepId, delta);
+                }
+            }
+        }
+
+        if (failure is not null)
+        {
+            return new StepOutcome.Transient($"The model call failed mid-stream: {failure}", TimeSpan.FromSeconds(1));
+        }
+
+        return finish is null
+            ? new StepOutcome.Transient("The model gateway's stream ended without a finish", TimeSpan.FromSeconds(1))
+            : Answer(text.ToString(), usage);
+    }
+
+    private static StepOutcome Read(JsonNode? completion)
+    {
+        var message = completion?["choices"]?[0]?["message"];
+        return message is null
+            ? new StepOutcome.Failed("The model gateway's answer is not a chat completion.")
+            : Answer(message["content"]?.GetValue<string>() ?? "", completion?["usage"]);
+    }
+
+    private static StepOutcome.Succeeded Answer(string text, JsonNode? usage) => new(
+        JsonValue.Create(text.Length <= MaxAnswerChars ? text : text[..MaxAnswerChars]),
+        usage?["cost_usd"] is JsonValue cost ? decimal.Parse(cost.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture) : 0,
+        usage?["prompt_tokens"]?.GetValue<int>() ?? 0,
+        usage?["completion_tokens"]?.GetValue<int>() ?? 0);
+}

@@ -1,0 +1,22 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Orchestrator.Runs.Steps;
+
+/// <summary>How one attempt at a step ended.</summary>
+public abstract record StepOutcome
+{
+    /// <summary>Done: the output, and what it cost (model calls).</summary>
+    public sealed record Succeeded(JsonNode? Output, decimal CostUsd = 0, int PromptTokens = 0, int CompletionTokens = 0, Guid? InvocationId = null) : StepOutcome;
+
+    /// <summary>The step's own failure (a refused call, a failed tool, a denial): retried up to the agent's attempts.</summary>
+    public sealed record Failed(string Reason, Guid? InvocationId = null, bool Final = false) : StepOutcome;
+
+    /// <summary>A tool call waits for a human decision: the run parks without holding a worker.</summary>
+    public sealed record Parked(Guid InvocationId) : StepOutcome;
+
+    /// <summary>
+    /// The platform, not the step, failed (a service restarting, a rate limit, a key not yet indexed): the same call
+    /// is repeated after the delay, with the same idempotency key, and costs no attempt.
+    /// </summary>
+    public sealed record Transient(string Reason, TimeSpan RetryAfter) : StepOutcome;
+}
