@@ -13,9 +13,9 @@ namespace Platform.Tests;
 /// wire format, plain and streamed. The requested model name says how to behave: <c>ok-*</c> answers, <c>limited-*</c>
 /// answers 429 with Retry-After 30, <c>flaky-*</c> answers 429 with Retry-After 1 once then succeeds, <c>broken-*</c>
 /// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 300 ms, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
-/// drops the connection in the middle of a stream.
+/// drops the connection in the middle of a stream, <c>scripted-*</c> answers what a test scripted (FakeUpstream.Scripted.cs).
 /// </summary>
-public sealed class FakeUpstream : IAsyncDisposable
+public sealed partial class FakeUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
@@ -47,6 +47,9 @@ public sealed class FakeUpstream : IAsyncDisposable
         var stream = body["stream"]?.GetValue<bool>() == true;
         switch (model.Split('-')[0])
         {
+            case "scripted":
+                await ScriptedChatAsync(context, body, model);
+                return;
             case "limited":
                 await ErrorAsync(context, 429, "rate_limit_exceeded", "Rate limit reached", retryAfter: 30);
                 return;
@@ -131,6 +134,12 @@ public sealed class FakeUpstream : IAsyncDisposable
         if (model.StartsWith("overloaded-", StringComparison.Ordinal))
         {
             await AnthropicErrorAsync(context, 529, "overloaded_error", "Overloaded");
+            return;
+        }
+
+        if (model.StartsWith("scripted-", StringComparison.Ordinal))
+        {
+            await ScriptedMessagesAsync(context, body, model);
             return;
         }
 
