@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Mvc;
@@ -53,8 +54,17 @@ public static class ErrorResponses
             problem.Extensions["field"] = field;
         }
 
-        return context.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+        return WriteProblemAsync(context, problem);
+    }
+
+    // The problem details service declines a request whose Accept names no JSON type; the error is problem+json anyway.
+    private static async Task WriteProblemAsync(HttpContext context, ProblemDetails problem)
+    {
+        if (!await context.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            await context.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json");
+        }
     }
 
     /// <summary>For status-code pages: an empty 404, 405 or 415 gets a body in the path's shape.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -77,6 +78,13 @@ internal sealed class InputGuardMiddleware(RequestDelegate next)
         if (!IsJson(contentType))
         {
             return null;
+        }
+
+        // RFC 8259: JSON exchanged between systems is UTF-8; other charsets are where readers disagree or fail.
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || mediaType.Charset is { HasValue: true } charset && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType, "JSON bodies are accepted in UTF-8 only; send application/json without another charset.", null);
         }
 
         request.EnableBuffering();

@@ -16,6 +16,10 @@ internal static class Setup
         var key = issued.GetProperty("key").GetString()!;
         var keyId = issued.GetProperty("apiKey").GetProperty("id").GetString()!;
 
+        // A tenant's upstream on a loopback address is refused unless its host is on the tenant's allowlist.
+        var mock = new Uri(upstream);
+        using var tool = platform.Client("tool", key);
+        (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"{mock.Host}:{mock.Port}" } })).EnsureSuccessStatusCode();
         using var model = platform.Client("model", key);
         (await model.PutAsJsonAsync("/v1/catalog/bench", new
         {

@@ -141,14 +141,14 @@ public sealed class ChatCompletionsTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task AnUnknownModelIsA400InOpenAisShape()
+    public async Task AnUnknownModelIsA404InOpenAisShape()
     {
         var (_, key) = await platform.NewTenantAsync("models");
         var client = new ChatClient("no-such-model", new ApiKeyCredential(key), Options());
 
         var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteChatAsync([new UserChatMessage("hi")]));
 
-        Assert.Equal(400, error.Status);
+        Assert.Equal(404, error.Status);
         Assert.Contains("model_not_found", error.Message, StringComparison.Ordinal);
     }
 

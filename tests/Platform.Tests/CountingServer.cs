@@ -30,6 +30,8 @@ public sealed class CountingServer : IAsyncDisposable
             return Results.Json(new { count = Interlocked.Increment(ref server._count) });
         });
         app.MapGet("/hello", () => Results.Text("hello"));
+        app.MapGet("/nul", (int? status) => Results.Text("before\0after", statusCode: status ?? 200));
+        app.MapGet("/overflow", () => Results.Text("{\"n\":1e131072}", "application/json"));
         app.MapGet("/whoami", (HttpRequest request) => Results.Text(request.Headers.Authorization.ToString()));
         app.MapGet("/redirect", (string to) => Results.Redirect(to));
         await app.StartAsync();

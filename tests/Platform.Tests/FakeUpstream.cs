@@ -13,18 +13,23 @@ namespace Platform.Tests;
 /// wire format, plain and streamed. The requested model name says how to behave: <c>ok-*</c> answers, <c>limited-*</c>
 /// answers 429 with Retry-After 30, <c>flaky-*</c> answers 429 with Retry-After 1 once then succeeds, <c>broken-*</c>
 /// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 300 ms, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
-/// drops the connection in the middle of a stream, <c>scripted-*</c> answers what a test scripted (FakeUpstream.Scripted.cs).
+/// drops the connection in the middle of a stream; <c>picky-*</c> refuses a request that has a <c>response_format</c>
+/// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422, <c>scripted-*</c> answers what a test scripted
+/// (FakeUpstream.Scripted.cs). It remembers the Authorization header of each model's last call.
 /// </summary>
 public sealed partial class FakeUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly ConcurrentDictionary<string, string> _authorizations = new();
 
     private FakeUpstream(WebApplication app) => _app = app;
 
     public string BaseUrl => _app.Urls.First() + "/v1";
 
     public int Calls(string model) => _calls.GetValueOrDefault(model);
+
+    public string? Authorization(string model) => _authorizations.GetValueOrDefault(model);
 
     public static async Task<FakeUpstream> StartAsync()
     {
@@ -44,11 +49,21 @@ public sealed partial class FakeUpstream : IAsyncDisposable
         var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
         var model = body["model"]!.GetValue<string>();
         var call = _calls.AddOrUpdate(model, 1, (_, n) => n + 1);
+        _authorizations[model] = context.Request.Headers.Authorization.ToString();
         var stream = body["stream"]?.GetValue<bool>() == true;
         switch (model.Split('-')[0])
         {
             case "scripted":
                 await ScriptedChatAsync(context, body, model);
+                return;
+            case "picky" when body["response_format"] is not null:
+                await ErrorAsync(context, 400, "invalid_value", "Invalid schema for response_format 'answer'.", param: "response_format");
+                return;
+            case "missing":
+                await ErrorAsync(context, 404, "model_not_found", $"The model '{model}' does not exist.");
+                return;
+            case "unprocessable":
+                await ErrorAsync(context, 422, null, "Unprocessable request.");
                 return;
             case "limited":
                 await ErrorAsync(context, 429, "rate_limit_exceeded", "Rate limit reached", retryAfter: 30);
@@ -211,7 +226,7 @@ public sealed partial class FakeUpstream : IAsyncDisposable
         await context.Response.Body.FlushAsync();
     }
 
-    private static async Task ErrorAsync(HttpContext context, int status, string? code, string message, int? retryAfter = null)
+    private static async Task ErrorAsync(HttpContext context, int status, string? code, string message, int? retryAfter = null, string? param = null)
     {
         context.Response.StatusCode = status;
         if (retryAfter is { } seconds)
@@ -219,7 +234,7 @@ public sealed partial class FakeUpstream : IAsyncDisposable
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        await context.Response.WriteAsJsonAsync(new { error = new { message, type = "invalid_request_error", param = (string?)null, code } });
+        await context.Response.WriteAsJsonAsync(new { error = new { message, type = "invalid_request_error", param, code } });
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

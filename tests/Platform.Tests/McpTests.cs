@@ -13,7 +13,7 @@ namespace Platform.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class McpTests(PlatformFixture platform)
 {
-    private static readonly Lazy<string> ServerCommand = new(InstallServerEverything);
+    internal static readonly Lazy<string> ServerCommand = new(InstallServerEverything);
 
     [Fact]
     public async Task AServersToolsAreDiscoveredIntoTheRegistryAndInvoked()

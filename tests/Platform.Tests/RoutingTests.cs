@@ -90,7 +90,7 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task WhenEveryDeploymentTimesOutTheErrorIs504()
     {
-        var (alias, key) = await AliasAsync([(Unique("slow"), TimeSpan.FromMilliseconds(300))]);
+        var (alias, key) = await AliasAsync([(Unique("slow"), TimeSpan.FromSeconds(1))]);
         using var http = platform.AppHost.Client("model", key);
 
         using var response = await http.PostAsJsonAsync("/v1/chat/completions", new { model = alias, messages = new[] { new { role = "user", content = "hi" } } });
@@ -206,6 +206,7 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout, int Weight)[] deployments, string strategy)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
+        await platform.AllowAsync(key, _upstream.BaseUrl);
         var alias = $"fake-{Guid.NewGuid():N}"[..16];
         using var model = platform.AppHost.Client("model", key);
         var definition = new

@@ -43,7 +43,19 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
             (await planning.PostAsJsonAsync("/v1/plans", new { goal = "g", steps = new[] { new { id = "a", title = "A", kind = "tool" } } })).EnsureSuccessStatusCode();
         }
 
+        using (var tool = platform.AppHost.Client("tool", key))
+        {
+            (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { "example.com" } })).EnsureSuccessStatusCode();
+        }
+
+        using (var modelAdmin = platform.Admin("model"))
+        {
+            (await modelAdmin.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}", new { dailyUsd = 5 })).EnsureSuccessStatusCode();
+        }
+
         Assert.Equal(1, await CountAsync("planningdb", "plans", tenantId));
+        Assert.Equal(1, await CountAsync("tooldb", "http_allowlist", tenantId));
+        Assert.Equal(1, await CountAsync("modeldb", "budgets", tenantId));
 
         using var admin = platform.Admin("orchestrator");
         using var deleted = await admin.DeleteAsync($"/v1/tenants/{tenantId}?retentionDays=0");
@@ -53,7 +65,9 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         using var planningAfter = platform.AppHost.Client("planning", key);
         Assert.Equal(HttpStatusCode.Unauthorized, (await planningAfter.GetAsync("/v1/plans")).StatusCode);
         await platform.AppHost.WaitUntilAsync(() => CountAsync("planningdb", "plans", tenantId).Result == 0
-            && CountAsync("orchestratordb", "api_keys", tenantId).Result == 0, TimeSpan.FromSeconds(30));
+            && CountAsync("orchestratordb", "api_keys", tenantId).Result == 0
+            && CountAsync("tooldb", "http_allowlist", tenantId).Result == 0
+            && CountAsync("modeldb", "budgets", tenantId).Result == 0, TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsJsonAsync("/v1/tenants", new { id = tenantId, name = "again" })).StatusCode);
     }
 

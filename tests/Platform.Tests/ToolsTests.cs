@@ -76,7 +76,7 @@ public sealed class ToolsTests(PlatformFixture platform)
     [InlineData("http.ok", "{\"description\":\"d\",\"sideEffect\":\"read_only\",\"parameters\":{\"type\":\"string\"}," + Http + "}", "parameters")]
     [InlineData("http.ok", "{\"description\":\"d\",\"sideEffect\":\"read_only\",\"parameters\":\"not a schema\"," + Http + "}", "parameters")]
     [InlineData("http.ok", "{\"sideEffect\":\"read_only\",\"parameters\":{\"type\":\"object\"}," + Http + "}", "description")]
-    [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":{"type":"object"},"http":{"method":"GET","url":"file:///etc/passwd"}}""", "http")]
+    [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":{"type":"object"},"http":{"method":"GET","url":"file:///etc/passwd"}}""", "http.url")]
     [InlineData("http.ok", """{"description":"d","sideEffect":"read_only","parameters":{"type":"object"}}""", "http")]
     public async Task AnInvalidToolIsA400NamingTheField(string name, string body, string field)
     {

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Model.Catalog;
 using Platform.Model.Providers;
@@ -7,10 +6,8 @@ using Platform.ServiceDefaults.Authentication;
 namespace Platform.Model.Apis;
 
 /// <summary>A tenant's own model aliases: which deployments serve an alias, at what price, with what limits.</summary>
-public static partial class CatalogApi
+public static class CatalogApi
 {
-    private static readonly string[] Strategies = ["ordered", "weighted", "lowest-latency"];
-
     public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/catalog").WithTags("Catalog").RequireScope(Scopes.Admin);
@@ -28,58 +25,13 @@ public static partial class CatalogApi
     public static async Task<Results<Ok<AliasDto>, ValidationProblem>> PutAlias(
         string alias, AliasDefinition definition, HttpContext context, ModelCatalog catalog, ProviderRegistry providers)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!AliasPattern().IsMatch(alias))
-        {
-            errors["alias"] = ["An alias is 1 to 100 letters, digits, '.', '-', '_', ':' or '/'."];
-        }
-
-        if (!Strategies.Contains(definition.Strategy))
-        {
-            errors["strategy"] = [$"One of: {string.Join(", ", Strategies)}."];
-        }
-
-        if (definition.Deployments is not { Count: > 0 and <= 20 })
-        {
-            errors["deployments"] = ["An alias has 1 to 20 deployments."];
-        }
-
-        for (var i = 0; i < (definition.Deployments?.Count ?? 0); i++)
-        {
-            var deployment = definition.Deployments![i];
-            if (deployment is null)
-            {
-                errors[$"deployments[{i}]"] = ["A deployment is an object."];
-                continue;
-            }
-
-            if (deployment.Provider is null || !providers.Has(deployment.Provider))
-            {
-                errors[$"deployments[{i}].provider"] = [$"One of: {string.Join(", ", providers.Names)}."];
-            }
-            else if (deployment.Provider != SimulatorProvider.ProviderName && !IsHttpUrl(deployment.BaseUrl))
-            {
-                errors[$"deployments[{i}].baseUrl"] = ["An absolute http(s) URL is required for this provider."];
-            }
-
-            if (string.IsNullOrWhiteSpace(deployment.Model))
-            {
-                errors[$"deployments[{i}].model"] = ["The upstream model is required."];
-            }
-
-            if (deployment.InputPricePerMillion < 0 || deployment.OutputPricePerMillion < 0 || deployment.ContextWindow <= 0
-                || deployment.Weight <= 0 || deployment.Rpm <= 0 || deployment.Tpm <= 0)
-            {
-                errors[$"deployments[{i}]"] = ["Prices are zero or more; context window, weight, rpm and tpm are positive."];
-            }
-        }
-
+        var errors = AliasValidation.Check(alias, definition, providers);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        for (var i = 0; i < definition.Deployments!.Count; i++)
+        for (var i = 0; i < definition.Deployments.Count; i++)
         {
             definition.Deployments[i].Name ??= $"{alias}/{i}";
         }
@@ -91,12 +43,6 @@ public static partial class CatalogApi
 
     public static async Task<Results<NoContent, NotFound>> DeleteAlias(string alias, HttpContext context, ModelCatalog catalog) =>
         await catalog.DeleteAsync(context.User.TenantId(), alias) ? TypedResults.NoContent() : TypedResults.NotFound();
-
-    private static bool IsHttpUrl(string? value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";
-
-    [GeneratedRegex("^[A-Za-z0-9._:/-]{1,100}$")]
-    private static partial Regex AliasPattern();
 }
 
 /// <summary>An alias as the API shows it: credentials are never returned.</summary>

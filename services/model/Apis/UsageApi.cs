@@ -6,7 +6,9 @@ namespace Platform.Model.Apis;
 
 public static class UsageApi
 {
-    private static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
+    private const int MaxSpanDays = 731;
+    private static readonly DateOnly Earliest = new(2000, 1, 1);
+    private static readonly DateOnly Latest = new(2100, 1, 1);
 
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
@@ -19,9 +21,23 @@ public static class UsageApi
     {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         var (first, last) = (from ?? today.AddDays(-29), to ?? today);
-        if (last < first || last.DayNumber - first.DayNumber > MaxRange.TotalDays)
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, date) in new[] { ("from", first), ("to", last) })
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["'from' is on or before 'to', at most 366 days apart."] });
+            if (date < Earliest || date > Latest)
+            {
+                errors[field] = [$"'{field}' is a date from {Earliest:yyyy-MM-dd} to {Latest:yyyy-MM-dd}."];
+            }
+        }
+
+        if (errors.Count == 0 && (last < first || last.DayNumber - first.DayNumber > MaxSpanDays))
+        {
+            errors["to"] = [$"'to' is on or after 'from', at most {MaxSpanDays} days later."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
         }
 
         var rows = await usage.AggregateAsync(context.User.TenantId(),

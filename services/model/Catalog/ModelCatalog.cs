@@ -3,14 +3,16 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.ServiceDefaults.Caching;
+using Platform.ServiceDefaults.Security;
 
 namespace Platform.Model.Catalog;
 
 /// <summary>
 /// Aliases from configuration, overridden per tenant by aliases stored through the catalog API. Resolutions are cached
 /// in-process for two seconds, so the hot path rarely reaches Postgres and a change reaches every replica within that.
+/// A tenant's provider keys are stored encrypted and stay so in the resolved deployments.
 /// </summary>
-public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
+public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, SecretProtector secrets, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ExpiringCache<(string TenantId, string Alias), ModelRoute?> _resolved = new(time, TimeSpan.FromSeconds(2));
@@ -25,7 +27,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
             new { tenantId, alias });
         if (row is not null)
         {
-            return row.AsRoute();
+            return row.AsRoute(tenantId);
         }
 
         return options.CurrentValue.Aliases.TryGetValue(alias, out var definition) ? Route(alias, definition) : null;
@@ -37,7 +39,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
         await using var connection = await dataSource.OpenConnectionAsync();
         var own = (await connection.QueryAsync<AliasRow>(
             "SELECT alias, strategy, deployments::text, updated_at FROM model_aliases WHERE tenant_id = @tenantId ORDER BY alias",
-            new { tenantId })).Select(r => (r.AsRoute(), (DateTime?)r.UpdatedAt)).ToList();
+            new { tenantId })).Select(r => (r.AsRoute(tenantId), (DateTime?)r.UpdatedAt)).ToList();
         var shared = options.CurrentValue.Aliases
             .Where(a => own.All(o => o.Item1.Alias != a.Key))
             .OrderBy(a => a.Key, StringComparer.Ordinal)
@@ -48,6 +50,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
     public async Task<DateTime> PutAsync(string tenantId, string alias, AliasDefinition definition)
     {
         _resolved.Remove((tenantId, alias));
+        var stored = definition.Deployments.Select(d => d.WithApiKey(d.ApiKey is { } key ? secrets.Protect(key) : null)).ToList();
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<DateTime>("""
             INSERT INTO model_aliases (tenant_id, alias, strategy, deployments)
@@ -55,7 +58,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
             ON CONFLICT (tenant_id, alias) DO UPDATE
             SET strategy = excluded.strategy, deployments = excluded.deployments, updated_at = now()
             RETURNING updated_at
-            """, new { tenantId, alias, definition.Strategy, deployments = JsonSerializer.Serialize(definition.Deployments, Json) });
+            """, new { tenantId, alias, definition.Strategy, deployments = WriteDeployments(stored) });
     }
 
     public async Task<bool> DeleteAsync(string tenantId, string alias)
@@ -65,15 +68,15 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
         return await connection.ExecuteAsync("DELETE FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias", new { tenantId, alias }) > 0;
     }
 
-    private static ModelRoute Route(string alias, AliasDefinition definition) =>
-        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d)).ToList());
+    private static ModelRoute Route(string alias, AliasDefinition definition, string? tenantId = null) =>
+        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d, tenantId)).ToList());
+
+    internal static List<DeploymentDefinition> ReadDeployments(string json) => JsonSerializer.Deserialize<List<DeploymentDefinition>>(json, Json)!;
+
+    internal static string WriteDeployments(List<DeploymentDefinition> deployments) => JsonSerializer.Serialize(deployments, Json);
 
     private sealed record AliasRow(string Alias, string Strategy, string Deployments, DateTime UpdatedAt)
     {
-        public ModelRoute AsRoute() => Route(Alias, new AliasDefinition
-        {
-            Strategy = Strategy,
-            Deployments = JsonSerializer.Deserialize<List<DeploymentDefinition>>(Deployments, Json)!,
-        });
+        public ModelRoute AsRoute(string tenantId) => Route(Alias, new AliasDefinition { Strategy = Strategy, Deployments = ReadDeployments(Deployments) }, tenantId);
     }
 }

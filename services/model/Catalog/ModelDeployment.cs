@@ -1,6 +1,10 @@
 namespace Platform.Model.Catalog;
 
-/// <summary>One upstream that can serve a public model alias.</summary>
+/// <summary>
+/// One upstream that can serve a public model alias. <see cref="TenantId"/> is the tenant whose alias it belongs to,
+/// null for a platform-wide alias from configuration: a tenant's deployments are reached only through the outbound
+/// guard, and their <see cref="ApiKey"/> is the stored, encrypted form.
+/// </summary>
 public sealed record ModelDeployment(
     string Alias,
     string Name,
@@ -14,25 +18,27 @@ public sealed record ModelDeployment(
     int? Rpm,
     int? Tpm,
     int Weight,
-    TimeSpan? AttemptTimeout)
+    TimeSpan? AttemptTimeout,
+    string? TenantId = null)
 {
     public decimal Cost(int inputTokens, int outputTokens) =>
         (inputTokens * InputPricePerMillion + outputTokens * OutputPricePerMillion) / 1_000_000m;
 
-    public static ModelDeployment From(string alias, DeploymentDefinition definition) => new(
+    public static ModelDeployment From(string alias, DeploymentDefinition definition, string? tenantId = null) => new(
         alias,
         definition.Name ?? $"{alias}/{definition.Provider}",
         definition.Provider ?? "simulator",
         definition.Model ?? alias,
         definition.BaseUrl,
         definition.ApiKey,
-        definition.InputPricePerMillion,
-        definition.OutputPricePerMillion,
-        definition.ContextWindow,
+        DeploymentBounds.Price(definition.InputPricePerMillion),
+        DeploymentBounds.Price(definition.OutputPricePerMillion),
+        DeploymentBounds.ContextWindow(definition.ContextWindow),
         definition.Rpm,
         definition.Tpm,
-        definition.Weight,
-        definition.AttemptTimeout);
+        DeploymentBounds.Weight(definition.Weight),
+        DeploymentBounds.AttemptTimeout(definition.AttemptTimeout),
+        tenantId);
 }
 
 /// <summary>The deployments of an alias and how to choose among them.</summary>

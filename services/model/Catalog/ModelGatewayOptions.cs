@@ -61,4 +61,12 @@ public sealed class DeploymentDefinition
 
     /// <summary>Overrides the gateway's attempt timeout for this deployment (a slow local model, say).</summary>
     public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>A copy holding <paramref name="apiKey"/>: what is stored differs from what was sent only in its key.</summary>
+    public DeploymentDefinition WithApiKey(string? apiKey)
+    {
+        var copy = (DeploymentDefinition)MemberwiseClone();
+        copy.ApiKey = apiKey;
+        return copy;
+    }
 }

@@ -5,6 +5,8 @@ using Platform.Model.Ledger;
 using Platform.Model.Gateway;
 using Platform.Model.Providers;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Net;
+using Platform.ServiceDefaults.Security;
 
 namespace Platform.Model.Extensions;
 
@@ -15,8 +17,13 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("modeldb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
+        builder.AddSecretProtection();
+        builder.AddTenantPurge("model_aliases", "budgets", "usage_ledger");
 
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddHostedService<ApiKeyReencryption>();
+        builder.Services.AddSingleton<HttpAllowlistIndex>();
+        builder.Services.AddSingleton<GuardedClients>();
         builder.Services.AddOptions<ModelGatewayOptions>().BindConfiguration("ModelGateway");
         builder.Services.AddSingleton<UpstreamHttp>();
         builder.Services.AddSingleton<IChatProvider, SimulatorProvider>();

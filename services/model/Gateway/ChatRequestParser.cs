@@ -19,6 +19,7 @@ public static class ChatRequestParser
     ];
 
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
+    private static readonly string[] PartTypes = ["text", "image_url", "input_audio", "file", "refusal"];
 
     public static (ChatRequest? Request, OpenAiError? Error) Parse(JsonElement body)
     {
@@ -118,6 +119,11 @@ public static class ChatRequestParser
             foreach (var call in calls.EnumerateArray())
             {
                 var callPath = $"{path}.tool_calls[{index++}]";
+                if (call.ValueKind != JsonValueKind.Object)
+                {
+                    throw Invalid($"{callPath} must be an object.", callPath);
+                }
+
                 var function = Optional(call, "function", JsonValueKind.Object) ?? throw Invalid($"{callPath}.function is required.", $"{callPath}.function");
                 toolCalls.Add(new ToolCall(RequiredString(call, "id", callPath), RequiredString(function, "name", $"{callPath}.function"),
                     Optional(function, "arguments", JsonValueKind.String)?.GetString() ?? "{}"));
@@ -145,13 +151,28 @@ public static class ChatRequestParser
         return content.ValueKind switch
         {
             JsonValueKind.String => content.GetString(),
-            JsonValueKind.Array => string.Join("\n", content.EnumerateArray()
-                .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("type", out var t) && t.GetString() == "text")
-                .Select(p => p.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String
-                    ? text.GetString()
-                    : throw Invalid($"{path}.content has a text part without a string 'text'.", $"{path}.content"))),
+            JsonValueKind.Array => string.Join("\n", content.EnumerateArray().Select((part, i) => ReadPart(part, $"{path}.content[{i}]")).OfType<string>()),
             _ => throw Invalid($"{path}.content must be a string or an array of content parts.", $"{path}.content"),
         };
+    }
+
+    /// <summary>A text part's text; null for the other kinds of part.</summary>
+    private static string? ReadPart(JsonElement part, string path)
+    {
+        if (part.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid($"{path} must be an object.", path);
+        }
+
+        var type = RequiredString(part, "type", path);
+        if (!PartTypes.Contains(type))
+        {
+            throw Invalid($"Invalid value: '{type}'. Supported values are: {string.Join(", ", PartTypes.Select(t => $"'{t}'"))}.", $"{path}.type", "invalid_value");
+        }
+
+        return type != "text" ? null
+            : part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()
+            : throw Invalid($"{path} is a text part without a string 'text'.", $"{path}.text");
     }
 
     private static List<ToolDefinition> ReadTools(JsonElement body)
@@ -173,6 +194,7 @@ public static class ChatRequestParser
 
             var function = Optional(tool, "function", JsonValueKind.Object) ?? throw Invalid($"{path}.function is required.", $"{path}.function");
             var parameters = Optional(function, "parameters", JsonValueKind.Object);
+            CheckSchema(parameters, $"{path}.function.parameters");
             tools.Add(new ToolDefinition(RequiredString(function, "name", $"{path}.function"),
                 Optional(function, "description", JsonValueKind.String)?.GetString(), parameters?.Clone()));
         }
@@ -215,7 +237,8 @@ public static class ChatRequestParser
             case "json_schema":
                 var jsonSchema = Optional(format, "json_schema", JsonValueKind.Object)
                     ?? throw Invalid("response_format.json_schema is required when type is 'json_schema'.", "response_format.json_schema");
-                var schema = Optional(jsonSchema, "schema", JsonValueKind.Object);
+                var schema = jsonSchema.TryGetProperty("schema", out var value) && value.ValueKind != JsonValueKind.Null ? value : (JsonElement?)null;
+                CheckSchema(schema, "response_format.json_schema.schema");
                 return new ResponseFormat(type, RequiredString(jsonSchema, "name", "response_format.json_schema"), schema?.Clone());
             default:
                 throw Invalid($"Invalid value: '{type}'. Supported values are: 'text', 'json_object' and 'json_schema'.", "response_format.type");
@@ -272,6 +295,15 @@ public static class ChatRequestParser
         return kinds.Contains(value.ValueKind)
             ? value
             : throw Invalid($"Invalid type for '{name}': expected {string.Join(" or ", kinds.Select(Describe))}, but got {Describe(value.ValueKind)}.", name, "invalid_type");
+    }
+
+    /// <summary>A malformed schema is the client's mistake: a 400 before any upstream sees it.</summary>
+    private static void CheckSchema(JsonElement? schema, string path)
+    {
+        if (schema is { } value && (value.ValueKind != JsonValueKind.Object ? (path, "a schema is an object") : JsonSchemaCheck.Problem(value, path)) is { } problem)
+        {
+            throw Invalid($"Invalid JSON schema at '{problem.Path}': {problem.Problem}.", problem.Path, "invalid_json_schema");
+        }
     }
 
     private static string Describe(JsonValueKind kind) => kind switch

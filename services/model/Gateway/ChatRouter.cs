@@ -7,8 +7,9 @@ namespace Platform.Model.Gateway;
 
 /// <summary>
 /// Chooses deployments for an alias (ordered, weighted or lowest-latency), retries each with exponential backoff and
-/// full jitter honouring Retry-After, and falls back on rate limits, server errors, timeouts and context-window errors.
-/// A deployment that keeps failing cools down for every replica. A stream is only retried before its first chunk.
+/// full jitter honouring Retry-After, and falls back on rate limits, server errors, timeouts, context-window errors and
+/// addresses the outbound guard refuses. A deployment that keeps failing cools down for every replica; a request the
+/// upstream refuses is passed back and cools nothing down. A stream is only retried before its first chunk.
 /// </summary>
 public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth health, IOptionsMonitor<ModelGatewayOptions> options, ILogger<ChatRouter> logger)
 {
@@ -43,13 +44,13 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
             {
                 if (!await stream.MoveNextAsync())
                 {
-                    throw new UpstreamException($"{deployment.Name} ended the stream before any chunk", System.Net.HttpStatusCode.BadGateway, null, false);
+                    throw new UpstreamException($"{deployment.Name} ended the stream before any chunk", UpstreamFailure.Transient, System.Net.HttpStatusCode.BadGateway);
                 }
             }
             catch (Exception e) when (e is IOException or HttpRequestException or System.Text.Json.JsonException)
             {
                 await stream.DisposeAsync();
-                throw new UpstreamException($"{deployment.Name} failed before its first chunk: {e.Message}", null, null, false, e);
+                throw new UpstreamException($"{deployment.Name} failed before its first chunk: {e.Message}", UpstreamFailure.Transient, inner: e);
             }
             catch
             {
@@ -75,8 +76,7 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
 
         using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         total.CancelAfter(settings.TotalTimeout);
-        var failures = new List<string>();
-        var onlyTimeouts = true;
+        var failures = new List<UpstreamException>();
         foreach (var deployment in candidates)
         {
             for (var retry = 0; ; retry++)
@@ -94,7 +94,7 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    failure = new UpstreamException($"{deployment.Name} timed out", null, null, false, new TimeoutException(e.Message, e));
+                    failure = new UpstreamException($"{deployment.Name} timed out", UpstreamFailure.Transient, inner: new TimeoutException(e.Message, e));
                 }
                 catch (UpstreamException e)
                 {
@@ -104,34 +104,20 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
                 {
                     // An answer the gateway cannot read is the upstream's failure, not the client's, and not a 500.
                     failure = new UpstreamException($"{deployment.Name} sent a response the gateway could not read ({e.Message})",
-                        System.Net.HttpStatusCode.BadGateway, null, false, e);
+                        UpstreamFailure.Transient, System.Net.HttpStatusCode.BadGateway, inner: e);
                 }
 
-                onlyTimeouts &= failure.IsTimeout;
-                failures.Add(failure.Message);
+                failures.Add(failure);
                 logger.LogWarning("Attempt {Retry} on {Deployment} failed: {Failure}", retry + 1, deployment.Name, failure.Message);
-                if (failure.ContextWindowExceeded)
+                switch (failure.Failure)
                 {
-                    break;
+                    case UpstreamFailure.Request:
+                        throw new RoutingException(failure.ClientError!);
+                    case UpstreamFailure.Deployment:
+                        throw new RoutingException(OpenAiError.UpstreamFailed($"{failure.Message}; the request was not retried."));
                 }
 
-                if (!failure.IsTransient)
-                {
-                    throw new RoutingException(OpenAiError.UpstreamFailed($"{failure.Message}; the request was not retried."));
-                }
-
-                var delay = failure.RetryAfter ?? FullJitter(settings.RetryBaseDelay, retry);
-                if (retry >= settings.MaxRetries || delay > settings.MaxRetryAfter || total.IsCancellationRequested)
-                {
-                    await health.CoolDownAsync(deployment, failure.RetryAfter is { } retryAfter && retryAfter > settings.Cooldown ? retryAfter : settings.Cooldown);
-                    break;
-                }
-
-                try
-                {
-                    await Task.Delay(delay, total.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                if (failure.Failure != UpstreamFailure.Transient || !await WaitToRetryAsync(deployment, failure, retry, settings, total.Token, cancellationToken))
                 {
                     break;
                 }
@@ -144,10 +130,51 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var message = $"No deployment of '{route.Alias}' could answer: {string.Join("; ", failures)}.";
-        throw new RoutingException(onlyTimeouts
+        throw new RoutingException(Exhausted(route, failures));
+    }
+
+    /// <summary>Waits to retry a transient failure on the same deployment; false, after cooling it down, when it is time to fall back.</summary>
+    private async Task<bool> WaitToRetryAsync(ModelDeployment deployment, UpstreamException failure, int retry, ModelGatewayOptions settings,
+        CancellationToken total, CancellationToken cancellationToken)
+    {
+        var delay = failure.RetryAfter ?? FullJitter(settings.RetryBaseDelay, retry);
+        if (retry >= settings.MaxRetries || delay > settings.MaxRetryAfter || total.IsCancellationRequested)
+        {
+            await health.CoolDownAsync(deployment, failure.RetryAfter is { } retryAfter && retryAfter > settings.Cooldown ? retryAfter : settings.Cooldown);
+            return false;
+        }
+
+        try
+        {
+            await Task.Delay(delay, total);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Every deployment failed. When none of them failed through its upstream's health (the prompt fits none, or the
+    /// guard refused their addresses), the request cannot be served as it is: a 400, not an upstream failure.
+    /// </summary>
+    private static OpenAiError Exhausted(ModelRoute route, List<UpstreamException> failures)
+    {
+        var message = $"No deployment of '{route.Alias}' could answer: {string.Join("; ", failures.Select(f => f.Message))}.";
+        if (failures.All(f => f.Failure == UpstreamFailure.ContextWindow))
+        {
+            return OpenAiError.InvalidRequest(message, "messages", "context_length_exceeded");
+        }
+
+        if (failures.All(f => f.Failure is UpstreamFailure.ContextWindow or UpstreamFailure.Refused))
+        {
+            return OpenAiError.InvalidRequest(message, "model", "upstream_address_refused");
+        }
+
+        return failures.All(f => f.IsTimeout)
             ? new OpenAiError(StatusCodes.Status504GatewayTimeout, message, "api_error", null, "upstream_timeout")
-            : OpenAiError.UpstreamFailed(message));
+            : OpenAiError.UpstreamFailed(message);
     }
 
     /// <summary>The deployments to try, in order: those whose window fits the prompt as their model counts it, cooling-down ones last.</summary>

@@ -14,8 +14,9 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
     public static OpenAiError Forbidden(string message) =>
         new(StatusCodes.Status403Forbidden, message, "permission_error", null, "insufficient_permissions");
 
+    /// <summary>A model the caller cannot see is, to it, a model that does not exist: a 404, as OpenAI answers.</summary>
     public static OpenAiError ModelNotFound(string model) =>
-        InvalidRequest($"The model '{model}' does not exist or you do not have access to it.", "model", "model_not_found");
+        new(StatusCodes.Status404NotFound, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
 
     /// <summary>A refused reservation: a spent budget is <c>insufficient_quota</c>, a rate is <c>rate_limit_exceeded</c>.</summary>
     public static OpenAiError Refused(Budgets.Reservation reservation) => reservation.IsBudget

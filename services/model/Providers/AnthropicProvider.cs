@@ -115,7 +115,7 @@ public sealed class AnthropicProvider(UpstreamHttp http) : IChatProvider
                     break;
                 case "error":
                     throw new UpstreamException($"{deployment.Name} sent an error event: {root.GetProperty("error").GetProperty("message").GetString()}",
-                        System.Net.HttpStatusCode.BadGateway, null, false);
+                        UpstreamFailure.Transient, System.Net.HttpStatusCode.BadGateway);
             }
         }
     }
@@ -127,9 +127,9 @@ public sealed class AnthropicProvider(UpstreamHttp http) : IChatProvider
             Content = new StringContent(Translate(request, deployment, stream).ToJsonString(), Encoding.UTF8, "application/json"),
         };
         message.Headers.Add("anthropic-version", ApiVersion);
-        if (deployment.ApiKey is not null)
+        if (http.ApiKey(deployment) is { } apiKey)
         {
-            message.Headers.Add("x-api-key", deployment.ApiKey);
+            message.Headers.Add("x-api-key", apiKey);
         }
 
         return await http.SendAsync(message, deployment, cancellationToken);

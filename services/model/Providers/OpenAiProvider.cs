@@ -78,9 +78,9 @@ public sealed class OpenAiProvider(UpstreamHttp http) : IChatProvider, IEmbeddin
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        if (deployment.ApiKey is not null)
+        if (http.ApiKey(deployment) is { } apiKey)
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", deployment.ApiKey);
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         }
 
         return await http.SendAsync(message, deployment, cancellationToken);

@@ -6,12 +6,26 @@ namespace Platform.Model.Providers;
 /// <summary>
 /// Builds a value that satisfies a JSON Schema: the simulator's answer to <c>json_schema</c> response formats and its
 /// tool-call arguments. Strings are taken, in order, from <paramref name="hints"/> when there are any, so answers
-/// echo the conversation; everything else is the smallest valid value.
+/// echo the conversation; everything else is the smallest valid value. What it builds is bounded (items, string
+/// length, properties, values and characters in all): a schema whose minimums pass those bounds cannot be answered,
+/// and says so with a <see cref="SchemaTooLargeException"/>.
 /// </summary>
 public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
 {
+    public const int MaxItems = 64;
+    public const int MaxStringLength = 4096;
+    public const int MaxProperties = 64;
+    private const int MaxValues = 10_000;
+    private const int MaxCharacters = 256 * 1024;
     private const int MaxDepth = 12;
+
+    // Past this depth or this many values, optional properties are left out, so that recursive or wide schemas stay
+    // small and valid: a required property past MaxDepth could only be null.
+    private const int OptionalDepth = 6;
+    private const int OptionalValues = 1_000;
     private int _nextHint;
+    private int _values;
+    private int _characters;
 
     public JsonNode? Sample() => Sample(root, "value", 0);
 
@@ -22,7 +36,12 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
             return null;
         }
 
-        if (schema.TryGetProperty("$ref", out var reference) && Resolve(reference.GetString()) is { } target)
+        if (++_values > MaxValues)
+        {
+            throw new SchemaTooLargeException($"a value of this schema would have more than {MaxValues} parts");
+        }
+
+        if (Text(schema, "$ref") is { } reference && Resolve(reference) is { } target)
         {
             return Sample(target, name, depth + 1);
         }
@@ -50,8 +69,8 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
             "object" => SampleObject(schema, depth),
             "array" => SampleArray(schema, name, depth),
             "string" => SampleString(schema, name),
-            "integer" => JsonValue.Create((long)Math.Ceiling(Bound(schema, 0))),
-            "number" => JsonValue.Create(Bound(schema, 0)),
+            "integer" => Integer(Math.Ceiling(Bound(schema))),
+            "number" => JsonValue.Create(Bound(schema)),
             "boolean" => JsonValue.Create(false),
             _ => null,
         };
@@ -60,11 +79,27 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
     private JsonObject SampleObject(JsonElement schema, int depth)
     {
         var result = new JsonObject();
+        var required = schema.TryGetProperty("required", out var names) && names.ValueKind == JsonValueKind.Array
+            ? names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).ToHashSet(StringComparer.Ordinal)
+            : [];
+        var minProperties = Minimum(schema, "minProperties", MaxProperties);
         if (schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in properties.EnumerateObject())
             {
-                result[property.Name] = Sample(property.Value, property.Name, depth + 1);
+                if (required.Contains(property.Name) || result.Count < minProperties || (depth < OptionalDepth && _values < OptionalValues))
+                {
+                    result[property.Name] = Sample(property.Value, property.Name, depth + 1);
+                }
+            }
+        }
+
+        var additional = schema.TryGetProperty("additionalProperties", out var extra) ? extra : default;
+        for (var i = 1; result.Count < minProperties && additional.ValueKind != JsonValueKind.False; i++)
+        {
+            if (!result.ContainsKey($"property{i}"))
+            {
+                result[$"property{i}"] = Sample(additional, $"property{i}", depth + 1);
             }
         }
 
@@ -73,18 +108,19 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
 
     private JsonArray SampleArray(JsonElement schema, string name, int depth)
     {
-        var count = schema.TryGetProperty("minItems", out var min) && min.TryGetInt32(out var minItems) ? Math.Max(minItems, 1) : 1;
-        if (schema.TryGetProperty("maxItems", out var max) && max.TryGetInt32(out var maxItems))
+        var count = Math.Max(Minimum(schema, "minItems", MaxItems), 1);
+        if (Count(schema, "maxItems") is { } maxItems)
         {
-            count = Math.Min(count, maxItems);
+            count = (int)Math.Min(count, maxItems);
+        }
+
+        var items = schema.TryGetProperty("items", out var itemSchema) && itemSchema.ValueKind == JsonValueKind.Object ? itemSchema : default;
+        if (items.ValueKind == JsonValueKind.Undefined && Minimum(schema, "minItems", MaxItems) == 0)
+        {
+            return [];
         }
 
         var array = new JsonArray();
-        if (!schema.TryGetProperty("items", out var items) || items.ValueKind != JsonValueKind.Object)
-        {
-            return array;
-        }
-
         for (var i = 0; i < count; i++)
         {
             array.Add(Sample(items, name, depth + 1));
@@ -95,8 +131,7 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
 
     private JsonValue SampleString(JsonElement schema, string name)
     {
-        var format = schema.TryGetProperty("format", out var f) ? f.GetString() : null;
-        var text = format switch
+        var text = Text(schema, "format") switch
         {
             "date-time" => "2025-01-01T00:00:00Z",
             "date" => "2025-01-01",
@@ -106,33 +141,62 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
             "uuid" => "00000000-0000-4000-8000-000000000000",
             _ => _nextHint < hints.Count ? hints[_nextHint++] : name,
         };
-        if (schema.TryGetProperty("maxLength", out var maxLength) && maxLength.TryGetInt32(out var max) && text.Length > max)
+        if (Count(schema, "maxLength") is { } max && text.Length > max)
         {
-            text = text[..max];
+            text = text[..(int)max];
         }
 
-        if (schema.TryGetProperty("minLength", out var minLength) && minLength.TryGetInt32(out var min) && text.Length < min)
+        var min = Minimum(schema, "minLength", MaxStringLength);
+        if (text.Length < min)
         {
             text = text.PadRight(min, '.');
+        }
+
+        if ((_characters += text.Length) > MaxCharacters)
+        {
+            throw new SchemaTooLargeException($"a value of this schema would hold more than {MaxCharacters} characters of text");
         }
 
         return JsonValue.Create(text);
     }
 
-    private static double Bound(JsonElement schema, double fallback)
+    /// <summary>The schema's minimum for <paramref name="keyword"/>, refused past <paramref name="bound"/>.</summary>
+    private static int Minimum(JsonElement schema, string keyword, int bound) => Count(schema, keyword) switch
     {
-        if (schema.TryGetProperty("minimum", out var minimum) && minimum.TryGetDouble(out var min))
+        null => 0,
+        { } n when n > bound => throw new SchemaTooLargeException($"'{keyword}' {n} is more than the {bound} the simulator generates"),
+        { } n => (int)n,
+    };
+
+    private static double? Count(JsonElement schema, string keyword) =>
+        schema.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && n >= 0
+            ? Math.Floor(n)
+            : null;
+
+    private static double Bound(JsonElement schema)
+    {
+        if (Number(schema, "minimum") is { } min)
         {
             return min;
         }
 
-        if (schema.TryGetProperty("exclusiveMinimum", out var exclusive) && exclusive.TryGetDouble(out var exclusiveMin))
+        if (Number(schema, "exclusiveMinimum") is { } exclusiveMin)
         {
             return exclusiveMin + 1;
         }
 
-        return schema.TryGetProperty("maximum", out var maximum) && maximum.TryGetDouble(out var max) && max < fallback ? max : fallback;
+        return Number(schema, "maximum") is { } max && max < 0 ? max : 0;
     }
+
+    /// <summary>Beyond 2^53 a double no longer holds every integer: such bounds are written as they are.</summary>
+    private static JsonValue Integer(double value) =>
+        Math.Abs(value) < 9_007_199_254_740_992d ? JsonValue.Create((long)value) : JsonValue.Create(value);
+
+    private static double? Number(JsonElement schema, string keyword) =>
+        schema.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && double.IsFinite(n) ? n : null;
+
+    private static string? Text(JsonElement schema, string keyword) =>
+        schema.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string? TypeOf(JsonElement schema)
     {
@@ -141,23 +205,25 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
             return schema.TryGetProperty("properties", out _) ? "object" : schema.TryGetProperty("items", out _) ? "array" : null;
         }
 
-        return type.ValueKind == JsonValueKind.Array
-            ? type.EnumerateArray().Select(t => t.GetString()).FirstOrDefault(t => t != "null")
-            : type.GetString();
+        return type.ValueKind switch
+        {
+            JsonValueKind.Array => type.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()).FirstOrDefault(t => t != "null"),
+            JsonValueKind.String => type.GetString(),
+            _ => null,
+        };
     }
 
-    private static bool IsNullSchema(JsonElement schema) => schema.ValueKind == JsonValueKind.Object
-        && schema.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "null";
+    private static bool IsNullSchema(JsonElement schema) => schema.ValueKind == JsonValueKind.Object && Text(schema, "type") == "null";
 
-    private JsonElement? Resolve(string? reference)
+    private JsonElement? Resolve(string reference)
     {
-        if (reference is null || !reference.StartsWith("#/", StringComparison.Ordinal))
+        if (!reference.StartsWith("#/", StringComparison.Ordinal) && reference != "#")
         {
             return null;
         }
 
         var current = root;
-        foreach (var segment in reference[2..].Split('/'))
+        foreach (var segment in reference.Length > 1 ? reference[2..].Split('/') : [])
         {
             if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(segment.Replace("~1", "/").Replace("~0", "~"), out current))
             {
@@ -168,3 +234,6 @@ public sealed class SchemaSampler(JsonElement root, IReadOnlyList<string> hints)
         return current;
     }
 }
+
+/// <summary>The schema asks for more than the simulator generates: the request cannot be answered as it is.</summary>
+public sealed class SchemaTooLargeException(string message) : Exception(message);

@@ -80,8 +80,7 @@ public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvide
         var content = request.ResponseFormat.Type switch
         {
             "json_schema" when SimulatorPlanner.Plan(request) is { } plan => plan,
-            "json_schema" when request.ResponseFormat.Schema is { } schema =>
-                new SchemaSampler(schema, Hints(request)).Sample()?.ToJsonString() ?? "{}",
+            "json_schema" when request.ResponseFormat.Schema is { } schema => SampleJson(schema, request, "response_format.json_schema.schema"),
             "json_object" => new JsonObject { ["simulated"] = true, ["answer"] = TextAnswer(request) }.ToJsonString(),
             _ => TextAnswer(request),
         };
@@ -162,8 +161,26 @@ public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvide
         }
     }
 
-    private static string ToolArguments(ToolDefinition tool, ChatRequest request) =>
-        tool.Parameters is { } schema ? new SchemaSampler(schema, Hints(request)).Sample()?.ToJsonString() ?? "{}" : "{}";
+    private static string ToolArguments(ToolDefinition tool, ChatRequest request) => tool.Parameters is { } schema
+        ? SampleJson(schema, request, $"tools[{request.Tools.ToList().IndexOf(tool)}].function.parameters")
+        : "{}";
+
+    /// <summary>A schema asking for more than the simulator builds is refused as a real upstream would: a 400 naming it.</summary>
+    private static string SampleJson(JsonElement schema, ChatRequest request, string param)
+    {
+        try
+        {
+            return new SchemaSampler(schema, Hints(request)).Sample()?.ToJsonString() ?? "{}";
+        }
+        catch (SchemaTooLargeException e)
+        {
+            var message = $"The simulator cannot build a value for '{param}': {e.Message}.";
+            throw new UpstreamException(message, UpstreamFailure.Request, System.Net.HttpStatusCode.BadRequest)
+            {
+                ClientError = OpenAiError.InvalidRequest(message, param, "schema_too_large"),
+            };
+        }
+    }
 
     /// <summary>Values a user put in quotes in the last turn, which tool arguments and structured answers reuse.</summary>
     private static List<string> Hints(ChatRequest request)

@@ -7,6 +7,7 @@ namespace Platform.Tool.Apis;
 /// <summary>Human decisions on parked tool calls: list what waits, approve (the call runs once) or deny, with a reason.</summary>
 public static class ApprovalsApi
 {
+    private const int MaxReasonLength = 2000;
     private static readonly string[] Statuses = ["pending", "approved", "denied", "expired"];
 
     public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
@@ -23,9 +24,14 @@ public static class ApprovalsApi
 
     public static async Task<Results<Ok<IReadOnlyList<ApprovalRow>>, ValidationProblem>> ListApprovals(HttpContext context, InvocationStore invocations, string? status, int? limit)
     {
-        if (!Statuses.Contains(status ?? "pending") || limit is < 1 or > 500)
+        if (!Statuses.Contains(status ?? "pending"))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"One of {string.Join(", ", Statuses)}; limit 1 to 500."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"One of {string.Join(", ", Statuses)}."] });
+        }
+
+        if (limit is < 1 or > 500)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["From 1 to 500."] });
         }
 
         return TypedResults.Ok(await invocations.ListApprovalsAsync(context.User.TenantId(), status ?? "pending", limit ?? 100));
@@ -42,6 +48,11 @@ public static class ApprovalsApi
 
     private static async Task<IResult> DecideAsync(Guid id, bool approve, string? reason, HttpContext context, InvocationStore invocations, InvocationEngine engine)
     {
+        if (reason is { Length: > MaxReasonLength })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"At most {MaxReasonLength} characters."] });
+        }
+
         var tenantId = context.User.TenantId();
         var existing = await invocations.FindApprovalAsync(tenantId, id);
         if (existing is null)

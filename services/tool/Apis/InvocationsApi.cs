@@ -20,7 +20,7 @@ public static class InvocationsApi
     /// <summary>
     /// Invokes a tool once per idempotency key: 200 with the outcome (<c>replayed</c> when recorded earlier), 202 while
     /// it waits for approval, 400 naming each invalid argument by JSON pointer and rule, 409 when the key was used for
-    /// another call, 429 over the tool's rate limit.
+    /// another call or the tool's stored schema cannot be used, 429 over the tool's rate limit.
     /// </summary>
     public static async Task<IResult> Invoke(string name, InvocationRequest request, HttpContext context, InvocationEngine engine)
     {
@@ -39,6 +39,9 @@ public static class InvocationsApi
                 });
             case "conflict":
                 return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
+            case "unusable":
+                return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Tool cannot be invoked",
+                    extensions: new Dictionary<string, object?> { ["field"] = outcome.ErrorField });
             case "rate_limited":
                 context.Response.Headers.RetryAfter = Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Problem("The tool's rate limit for this tenant is reached.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");

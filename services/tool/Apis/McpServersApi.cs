@@ -30,8 +30,12 @@ public static partial class McpServersApi
         return TypedResults.Ok((await servers.ListAsync(tenantId)).Select(s => McpServerDto.From(s, connections.State(tenantId, s.Name))).ToArray());
     }
 
-    /// <summary>Registers (or replaces) a server, connects to it and discovers its tools.</summary>
-    public static async Task<Results<Ok<McpServerDto>, ValidationProblem, ForbidHttpResult, ProblemHttpResult>> PutServer(
+    /// <summary>
+    /// Registers (or replaces) a server, connects to it and discovers its tools. The registration is kept when the
+    /// server cannot be reached (or its address is refused): the answer shows the server's state as failed, with why,
+    /// and a refresh tries again.
+    /// </summary>
+    public static async Task<Results<Ok<McpServerDto>, ValidationProblem, ForbidHttpResult>> PutServer(
         string name, McpServerRequest request, HttpContext context, McpServerStore servers, McpConnections connections)
     {
         if (!context.User.IsPlatformAdmin())
@@ -39,26 +43,7 @@ public static partial class McpServersApi
             return TypedResults.Forbid();
         }
 
-        var errors = new Dictionary<string, string[]>();
-        if (!ServerName().IsMatch(name))
-        {
-            errors["name"] = ["1 to 40 lower-case letters, digits, '_' or '-'."];
-        }
-
-        if (request.Transport == "stdio" && string.IsNullOrWhiteSpace(request.Command))
-        {
-            errors["command"] = ["A stdio server needs the command that starts it."];
-        }
-        else if (request.Transport == "http" && !(Uri.TryCreate(request.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
-        {
-            errors["url"] = ["A Streamable HTTP server needs an absolute http(s) URL."];
-        }
-        else if (request.Transport is not ("stdio" or "http"))
-        {
-            errors["transport"] = ["'stdio' or 'http'."];
-        }
-
-        if (errors.Count > 0)
+        if (Problems(name, request) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors);
         }
@@ -68,25 +53,13 @@ public static partial class McpServersApi
             TenantId = context.User.TenantId(), Name = name, Transport = request.Transport!, Command = request.Command, Arguments = request.Args ?? [], Url = request.Url,
         };
         await servers.PutAsync(server);
-        return await DiscoverAsync(server, servers, connections, context.RequestAborted);
+        return TypedResults.Ok(await DiscoverAsync(server, servers, connections, context.RequestAborted));
     }
 
-    public static async Task<Results<Ok<McpServerDto>, NotFound, ProblemHttpResult>> RefreshServer(
-        string name, HttpContext context, McpServerStore servers, McpConnections connections)
-    {
-        if (await servers.FindAsync(context.User.TenantId(), name) is not { } server)
-        {
-            return TypedResults.NotFound();
-        }
-
-        var result = await DiscoverAsync(server, servers, connections, context.RequestAborted);
-        return result.Result switch
-        {
-            Ok<McpServerDto> ok => ok,
-            ProblemHttpResult problem => problem,
-            _ => throw new InvalidOperationException(),
-        };
-    }
+    public static async Task<Results<Ok<McpServerDto>, NotFound>> RefreshServer(string name, HttpContext context, McpServerStore servers, McpConnections connections) =>
+        await servers.FindAsync(context.User.TenantId(), name) is { } server
+            ? TypedResults.Ok(await DiscoverAsync(server, servers, connections, context.RequestAborted))
+            : TypedResults.NotFound();
 
     public static async Task<Results<NoContent, NotFound>> DeleteServer(string name, HttpContext context, McpServerStore servers, McpConnections connections)
     {
@@ -94,18 +67,46 @@ public static partial class McpServersApi
         return await servers.DeleteAsync(context.User.TenantId(), name) ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 
-    private static async Task<Results<Ok<McpServerDto>, ValidationProblem, ForbidHttpResult, ProblemHttpResult>> DiscoverAsync(
-        McpServerRow server, McpServerStore servers, McpConnections connections, CancellationToken cancellationToken)
+    private static Dictionary<string, string[]> Problems(string name, McpServerRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!ServerName().IsMatch(name))
+        {
+            errors["name"] = ["1 to 40 lower-case letters, digits, '_' or '-'."];
+        }
+
+        if (request.Transport is not ("stdio" or "http"))
+        {
+            errors["transport"] = ["'stdio' or 'http'."];
+        }
+        else if (request.Transport == "stdio" && (string.IsNullOrWhiteSpace(request.Command) || request.Command.Length > 1000))
+        {
+            errors["command"] = ["A stdio server needs the command that starts it (at most 1000 characters)."];
+        }
+        else if (request.Transport == "http" && !(request.Url is { Length: <= 2000 } && Uri.TryCreate(request.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.Host.Length > 0))
+        {
+            errors["url"] = ["A Streamable HTTP server needs an absolute http(s) URL of at most 2000 characters."];
+        }
+
+        if (request.Args is { } args && (args.Length > 100 || args.Any(a => a is not { Length: <= 4000 })))
+        {
+            errors["args"] = ["At most 100 arguments of at most 4000 characters each."];
+        }
+
+        return errors;
+    }
+
+    private static async Task<McpServerDto> DiscoverAsync(McpServerRow server, McpServerStore servers, McpConnections connections, CancellationToken cancellationToken)
     {
         try
         {
             var tools = await connections.DiscoverAsync(server, cancellationToken);
             await servers.ReplaceToolsAsync(server.TenantId, server.Name, tools);
-            return TypedResults.Ok(McpServerDto.From(server, connections.State(server.TenantId, server.Name), tools.Select(t => t.Name).ToArray()));
+            return McpServerDto.From(server, connections.State(server.TenantId, server.Name), tools.Select(t => t.Name).ToArray());
         }
-        catch (ToolFailedException e)
+        catch (ToolFailedException)
         {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status502BadGateway, title: "MCP server unreachable");
+            return McpServerDto.From(server, connections.State(server.TenantId, server.Name));
         }
     }
 

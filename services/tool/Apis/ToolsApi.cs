@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Platform.ServiceDefaults.Authentication;
 using Platform.Tool.Registry;
 
@@ -8,6 +9,9 @@ namespace Platform.Tool.Apis;
 
 public static partial class ToolsApi
 {
+    /// <summary>OpenAPI documents of large APIs run to megabytes, beyond the default body limit.</summary>
+    public const long MaxOpenApiDocumentBytes = 16 * 1024 * 1024;
+
     public static IEndpointRouteBuilder MapToolsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/tools").WithTags("Tools").RequireScope(Scopes.Tools);
@@ -17,7 +21,7 @@ public static partial class ToolsApi
         api.MapPut("/{name}", PutTool);
         api.MapDelete("/{name}", DeleteTool);
         api.MapPut("/{name}/policy", PutPolicy).RequireScope(Scopes.Admin);
-        api.MapPost("/import/openapi", ImportOpenApi);
+        api.MapPost("/import/openapi", ImportOpenApi).WithMetadata(new RequestSizeLimitAttribute(MaxOpenApiDocumentBytes));
 
         return app;
     }
@@ -37,46 +41,14 @@ public static partial class ToolsApi
     /// <summary>Registers or updates an HTTP tool of the caller's tenant.</summary>
     public static async Task<Results<Ok<ToolDto>, ValidationProblem>> PutTool(string name, ToolRequest request, HttpContext context, ToolStore tools)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!HttpToolName().IsMatch(name))
-        {
-            errors["name"] = ["A registered HTTP tool is named 'http.<name>': 1 to 64 lower-case letters, digits, '_' or '-' after the prefix."];
-        }
-
-        if (string.IsNullOrWhiteSpace(request.Description) || request.Description.Length > 2000)
-        {
-            errors["description"] = ["A description is required (at most 2000 characters): the model chooses tools by it."];
-        }
-
-        if (request.SideEffect is null || !SideEffects.All.Contains(request.SideEffect))
-        {
-            errors["sideEffect"] = [$"One of: {string.Join(", ", SideEffects.All)}."];
-        }
-
-        if (request.Parameters is not { ValueKind: JsonValueKind.Object } parameters
-            || !parameters.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "object")
-        {
-            errors["parameters"] = ["A JSON Schema object whose type is \"object\"."];
-        }
-
-        if (request.Http is not { } http || !Uri.TryCreate(http.Url?.Replace("{", "", StringComparison.Ordinal).Replace("}", "", StringComparison.Ordinal), UriKind.Absolute, out var url)
-            || url.Scheme is not ("http" or "https") || http.Method?.ToUpperInvariant() is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE"))
-        {
-            errors["http"] = ["An http binding with a method (GET, POST, PUT, PATCH, DELETE) and an absolute http(s) url, e.g. https://api.example.com/items/{id}."];
-        }
-
-        if (request.TimeoutMs is < 100 or > 600_000)
-        {
-            errors["timeoutMs"] = ["From 100 to 600000 milliseconds."];
-        }
-
+        var errors = await ToolValidation.ProblemsAsync(name, request);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         var tool = await tools.UpsertAsync(context.User.TenantId(), new ToolDefinition(name, request.Description!, "http", request.SideEffect!,
-            request.Parameters!.Value, request.ResultSchema, request.TimeoutMs ?? 30_000, 1, request.Http));
+            request.Parameters!.Value, request.ResultSchema is { ValueKind: not JsonValueKind.Null } result ? result : null, request.TimeoutMs ?? 30_000, 1, request.Http));
         return TypedResults.Ok(ToolDto.From(tool));
     }
 
@@ -91,26 +63,9 @@ public static partial class ToolsApi
             return TypedResults.NotFound();
         }
 
-        foreach (var rule in policy.Approval?.When ?? [])
+        if (policy.Problems() is { Count: > 0 } errors)
         {
-            if (rule?.Pointer is null || (rule.Pointer.Length > 0 && !rule.Pointer.StartsWith('/')) || rule.Pattern is null)
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["approval.when"] = ["Each rule has a JSON pointer ('' or '/…') and a pattern."] });
-            }
-
-            try
-            {
-                _ = new Regex(rule.Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
-            }
-            catch (ArgumentException e)
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["approval.when"] = [$"'{rule.Pattern}' is not a valid pattern: {e.Message}"] });
-            }
-        }
-
-        if (policy.RateLimitPerMinute is <= 0)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["rateLimitPerMinute"] = ["A positive number of calls a minute."] });
+            return TypedResults.ValidationProblem(errors);
         }
 
         await tools.PutPolicyAsync(context.User.TenantId(), name, policy);
@@ -144,21 +99,38 @@ public static partial class ToolsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [.. problems.DefaultIfEmpty("The document has no operations.")] });
         }
 
+        var valid = new List<ToolDefinition>();
+        var skipped = problems.ToList();
+        foreach (var tool in imported)
+        {
+            var errors = await ToolValidation.ProblemsAsync(tool.Name, ToolRequest.From(tool));
+            if (errors.Count == 0)
+            {
+                valid.Add(tool);
+            }
+            else
+            {
+                skipped.Add($"{tool.Name}: {string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))} Skipped.");
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [.. skipped] });
+        }
+
         var tenantId = context.User.TenantId();
         var stored = new List<ToolDto>();
-        foreach (var tool in imported)
+        foreach (var tool in valid)
         {
             stored.Add(ToolDto.From(await tools.UpsertAsync(tenantId, tool)));
         }
 
-        return TypedResults.Ok(new ImportedToolsDto(stored.ToArray(), problems.ToArray()));
+        return TypedResults.Ok(new ImportedToolsDto(stored.ToArray(), skipped.ToArray()));
     }
 
     /// <summary>OpenAI function names allow letters, digits, '_' and '-': dots become '__'.</summary>
     public static string OpenAiName(string name) => name.Replace(".", "__", StringComparison.Ordinal);
-
-    [GeneratedRegex("^http\\.[a-z0-9_-]{1,64}$")]
-    private static partial Regex HttpToolName();
 
     [GeneratedRegex("^[a-z0-9_-]{1,20}_$")]
     private static partial Regex ImportPrefix();
@@ -168,7 +140,10 @@ public sealed record OpenApiImportRequest(System.Text.Json.Nodes.JsonNode? Docum
 
 public sealed record ImportedToolsDto(ToolDto[] Tools, string[] Problems);
 
-public sealed record ToolRequest(string? Description, string? SideEffect, JsonElement? Parameters, JsonElement? ResultSchema, HttpBinding? Http, int? TimeoutMs);
+public sealed record ToolRequest(string? Description, string? SideEffect, JsonElement? Parameters, JsonElement? ResultSchema, HttpBinding? Http, int? TimeoutMs)
+{
+    public static ToolRequest From(ToolDefinition tool) => new(tool.Description, tool.SideEffect, tool.Parameters, tool.ResultSchema, tool.Http, tool.TimeoutMs);
+}
 
 /// <summary>A tool as the API shows it; HTTP header values are never shown, since they often hold credentials.</summary>
 public sealed record ToolDto(string Name, string Description, string Kind, string SideEffect, JsonElement Parameters, JsonElement? ResultSchema,

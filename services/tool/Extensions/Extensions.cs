@@ -1,5 +1,6 @@
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Net;
+using Platform.ServiceDefaults.Security;
 using Platform.Tool.Builtins;
 using Platform.Tool.Invocations;
 using Platform.Tool.Mcp;
@@ -15,12 +16,16 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("tooldb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
+        builder.AddSecretProtection();
+        // Approvals refer to invocations, so they go first.
+        builder.AddTenantPurge("approvals", "tool_invocations", "tool_policies", "tools", "memory", "http_allowlist", "mcp_servers", "secrets");
 
         builder.Services.AddSingleton<HttpAllowlistIndex>();
         builder.Services.AddSingleton<HttpAllowlist>();
         builder.Services.AddHostedService<HttpAllowlistIndexSync>();
         builder.Services.AddSingleton<SafeHttp>();
         builder.Services.AddSingleton<SecretStore>();
+        builder.Services.AddHostedService<SecretReprotection>();
         builder.Services.AddSingleton<IBuiltinTool, CalculatorTool>();
         builder.Services.AddSingleton<IBuiltinTool, CurrentTimeTool>();
         builder.Services.AddSingleton<IBuiltinTool, JsonQueryTool>();

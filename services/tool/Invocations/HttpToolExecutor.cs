@@ -29,11 +29,15 @@ public sealed partial class HttpToolExecutor(SafeHttp http, SecretStore secrets)
         var query = string.Join("&", inQuery.Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())}"));
         url += query.Length == 0 ? "" : (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query;
         var body = bodyless ? null : new JsonObject(rest.Except(inQuery).Select(p => KeyValuePair.Create(p.Name, JsonNode.Parse(p.Value.GetRawText())))).ToJsonString();
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
+        {
+            throw new ToolFailedException($"The URL built from the arguments, '{(url.Length > 200 ? url[..200] + "…" : url)}', is not an absolute http(s) URL.");
+        }
 
         try
         {
             var headers = await secrets.ResolveAsync(tenantId, binding.Headers);
-            var response = await http.SendAsync(tenantId, method, new Uri(url), headers, body, "application/json", TimeSpan.FromMilliseconds(tool.TimeoutMs), cancellationToken);
+            var response = await http.SendAsync(tenantId, method, target, headers, body, "application/json", TimeSpan.FromMilliseconds(tool.TimeoutMs), cancellationToken);
             if (response.Status >= 400)
             {
                 throw new ToolFailedException($"The endpoint answered {response.Status}: {(response.Body.Length > 500 ? response.Body[..500] : response.Body)}");

@@ -23,6 +23,8 @@ public sealed partial class InvocationEngine(
     // Past the tool's own timeout the owner gets this long to record the outcome before its claim counts as abandoned.
     private static readonly TimeSpan LeaseGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private const int MaxErrorLength = 4000;
+    private const int MaxResultLength = 8 * 1024 * 1024;
 
     public async Task<InvocationOutcome> InvokeAsync(string tenantId, string keyId, string toolName, InvocationRequest request, CancellationToken cancellationToken)
     {
@@ -37,11 +39,26 @@ public sealed partial class InvocationEngine(
             return InvocationOutcome.Invalid([new ArgumentError("", "idempotencyKey", "An idempotencyKey of 1 to 200 characters is required.")], "idempotencyKey");
         }
 
-        var arguments = request.Arguments ?? JsonDocument.Parse("{}").RootElement;
-        var errors = await validator.ValidateAsync(tool.Parameters, arguments);
-        if (errors.Count > 0)
+        if (request.RunId is { Length: > 200 } || request.StepId is { Length: > 200 })
         {
-            return InvocationOutcome.Invalid(errors, "arguments");
+            return InvocationOutcome.Invalid([new ArgumentError("", "maxLength", "A runId and a stepId have at most 200 characters.")], request.RunId is { Length: > 200 } ? "runId" : "stepId");
+        }
+
+        var arguments = request.Arguments ?? JsonDocument.Parse("{}").RootElement;
+        if (arguments.ValueKind != JsonValueKind.Object)
+        {
+            return InvocationOutcome.Invalid([new ArgumentError("", "type", "The arguments are a JSON object.")], "arguments");
+        }
+
+        var check = await validator.ValidateAsync(tool.Parameters, arguments);
+        if (check.SchemaProblem is { } schemaProblem)
+        {
+            return InvocationOutcome.Unusable($"The tool's argument schema cannot be used: {schemaProblem}. Register the tool again with a schema that compiles.");
+        }
+
+        if (check.Errors.Count > 0)
+        {
+            return InvocationOutcome.Invalid(check.Errors, "arguments");
         }
 
         var argumentsNode = JsonNode.Parse(arguments.GetRawText());
@@ -56,7 +73,7 @@ public sealed partial class InvocationEngine(
             }
 
             var approval = policy.Approval is { } approvalPolicy && approvalPolicy.Requires(arguments)
-                ? approvalPolicy.ExpiresAfter ?? ApprovalPolicy.DefaultExpiry
+                ? approvalPolicy.Expiry
                 : (TimeSpan?)null;
             var claimed = await invocations.ClaimAsync(new NewInvocation(tenantId, keyId, tool.Name, idempotencyKey, hash, arguments.GetRawText(),
                 Redact(argumentsNode)?.ToJsonString() ?? "null", request.RunId, request.StepId, tool.SideEffect, Activity.Current?.TraceId.ToString()), Lease(tool), approval);
@@ -143,7 +160,7 @@ public sealed partial class InvocationEngine(
             var output = catalog.Builtin(tool.Name) is { } builtin ? await builtin.ExecuteAsync(arguments, new ToolContext(tenantId), timeout.Token)
                 : tool.Kind == "mcp" ? await mcp.CallAsync(tenantId, tool.Name, arguments, timeout.Token)
                 : await httpTools.ExecuteAsync(tenantId, tool, arguments, timeout.Token);
-            (status, result) = (InvocationStatus.Succeeded, output?.ToJsonString() ?? "null");
+            (status, result) = (InvocationStatus.Succeeded, StoredResult(output));
         }
         catch (ToolFailedException e)
         {
@@ -156,8 +173,26 @@ public sealed partial class InvocationEngine(
                 ? (InvocationStatus.Unknown, $"Timed out after {tool.TimeoutMs} ms; whether it took effect is unknown.")
                 : (InvocationStatus.Failed, $"Timed out after {tool.TimeoutMs} ms.");
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The claim is this call's: whatever the tool threw, its outcome is recorded rather than left running.
+            logger.LogError(e, "Invocation {Invocation} of {Tool} failed unexpectedly", claimed.Id, tool.Name);
+            (status, error) = tool.SideEffect == SideEffects.SideEffecting
+                ? (InvocationStatus.Unknown, "The tool failed unexpectedly; whether it took effect is unknown. The failure is logged with this call's trace id.")
+                : (InvocationStatus.Failed, "The tool failed unexpectedly; the failure is logged with this call's trace id.");
+        }
 
-        return await invocations.FinishAsync(claimed.Id, status, result, error, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return await invocations.FinishAsync(claimed.Id, status, result, error is null ? null : StorableJson.Text(error.Length > MaxErrorLength ? error[..MaxErrorLength] : error),
+            (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>The result as recorded; one too large to keep is replaced by a note saying so, since the call itself succeeded.</summary>
+    private static string StoredResult(JsonNode? output)
+    {
+        var json = StorableJson.Clean(output)?.ToJsonString() ?? "null";
+        return json.Length <= MaxResultLength
+            ? json
+            : new JsonObject { ["notKept"] = $"The result was {json.Length / (1024 * 1024)} MiB of JSON, more than the {MaxResultLength / (1024 * 1024)} MiB kept." }.ToJsonString();
     }
 
     private async Task<TimeSpan?> OverRateLimitAsync(string tenantId, string tool, int limit)
@@ -210,6 +245,8 @@ public sealed record InvocationOutcome(string Kind, InvocationRow? Row, bool Rep
     public static InvocationOutcome Invalid(IReadOnlyList<ArgumentError> errors, string field) => new("invalid", null, false, errors, field, null, null);
 
     public static InvocationOutcome Conflict(string message) => new("conflict", null, false, null, null, message, null);
+
+    public static InvocationOutcome Unusable(string message) => new("unusable", null, false, null, "parameters", message, null);
 
     public static InvocationOutcome RateLimited(TimeSpan retryAfter) => new("rate_limited", null, false, null, null, null, retryAfter);
 

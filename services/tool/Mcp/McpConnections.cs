@@ -3,7 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
+using Platform.ServiceDefaults.Net;
 using Platform.Tool.Builtins;
+using Platform.Tool.Net;
 using Platform.Tool.Registry;
 
 namespace Platform.Tool.Mcp;
@@ -12,9 +14,9 @@ namespace Platform.Tool.Mcp;
 /// One live MCP client per registered server, with the official ModelContextProtocol SDK over stdio or Streamable
 /// HTTP. A server that dies is reconnected on the next call; each connection's state is kept for operators to see.
 /// </summary>
-public sealed class McpConnections(McpServerStore servers, ILoggerFactory loggerFactory) : IAsyncDisposable
+public sealed class McpConnections(McpServerStore servers, HttpAllowlist allowlist, ILoggerFactory loggerFactory) : IAsyncDisposable
 {
-    private const int DefaultTimeoutMs = 60_000;
+    private static readonly TimeSpan InitializationTimeout = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<(string Tenant, string Server), Connection> _connections = new();
 
     public McpServerState State(string tenantId, string server) =>
@@ -25,18 +27,23 @@ public sealed class McpConnections(McpServerStore servers, ILoggerFactory logger
     {
         await DisconnectAsync(server.TenantId, server.Name);
         var client = await ClientAsync(server, cancellationToken);
-        var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
-        var definitions = tools.Select(t => new ToolDefinition(
-            $"mcp.{server.Name}.{t.Name}",
-            t.Description ?? t.Title ?? t.Name,
-            "mcp",
-            SideEffectOf(t.ProtocolTool.Annotations),
-            t.JsonSchema.Clone(),
-            t.ReturnJsonSchema?.Clone(),
-            DefaultTimeoutMs,
-            1,
-            null)).ToList();
-        _connections[(server.TenantId, server.Name)].State = new McpServerState("ready", definitions.Count, null);
+        IList<McpClientTool> tools;
+        try
+        {
+            tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (IsServerFailure(e))
+        {
+            MarkFailed(server, e);
+            throw new ToolFailedException($"The MCP server '{server.Name}' did not list its tools: {Reason(e)}", e);
+        }
+
+        var (definitions, skipped) = await McpToolDefinitions.FromAsync(server.Name, tools);
+        if (_connections.TryGetValue((server.TenantId, server.Name), out var connection))
+        {
+            connection.State = new McpServerState("ready", definitions.Count, skipped.Count == 0 ? null : $"Skipped tools: {string.Join("; ", skipped.Take(20))}");
+        }
+
         return definitions;
     }
 
@@ -59,11 +66,15 @@ public sealed class McpConnections(McpServerStore servers, ILoggerFactory logger
                     ? throw new ToolFailedException($"The MCP tool reported an error: {node?["content"]?.ToJsonString()}")
                     : node;
             }
-            catch (Exception e) when (attempt == 1 && e is IOException or ObjectDisposedException or InvalidOperationException
+            catch (Exception e) when (attempt == 1 && e is IOException or ObjectDisposedException or InvalidOperationException or HttpRequestException
                 || (attempt == 1 && e is McpException && client.Completion.IsCompleted))
             {
                 MarkFailed(server, e);
                 await DisconnectAsync(server.TenantId, server.Name);
+            }
+            catch (Exception e) when (IsServerFailure(e))
+            {
+                throw new ToolFailedException($"The MCP server '{server.Name}' failed the call: {Reason(e)}", e);
             }
         }
     }
@@ -104,15 +115,21 @@ public sealed class McpConnections(McpServerStore servers, ILoggerFactory logger
             }
 
             connection.State = new McpServerState("connecting", connection.State.ToolCount, null);
+            var transport = await TransportAsync(server);
             try
             {
-                connection.Client = await McpClient.CreateAsync(Transport(server), loggerFactory: loggerFactory, cancellationToken: cancellationToken);
+                connection.Client = await McpClient.CreateAsync(transport, new McpClientOptions { InitializationTimeout = InitializationTimeout }, loggerFactory, cancellationToken);
             }
-            catch (Exception e) when (e is IOException or McpException or InvalidOperationException or System.ComponentModel.Win32Exception or HttpRequestException)
+            catch (Exception e) when (IsServerFailure(e) || e is System.ComponentModel.Win32Exception || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 connection.Client = null;
                 MarkFailed(server, e);
-                throw new ToolFailedException($"Cannot connect to the MCP server '{server.Name}': {e.Message}");
+                if (transport is IAsyncDisposable disposable)
+                {
+                    await disposable.DisposeAsync();
+                }
+
+                throw new ToolFailedException($"Cannot connect to the MCP server '{server.Name}': {Reason(e)}", e);
             }
 
             connection.State = new McpServerState("ready", connection.State.ToolCount, null);
@@ -124,24 +141,49 @@ public sealed class McpConnections(McpServerStore servers, ILoggerFactory logger
         }
     }
 
-    private IClientTransport Transport(McpServerRow server) => server.Transport == "stdio"
-        ? new StdioClientTransport(new StdioClientTransportOptions { Name = server.Name, Command = server.Command!, Arguments = server.Arguments }, loggerFactory)
-        : new HttpClientTransport(new HttpClientTransportOptions { Name = server.Name, Endpoint = new Uri(server.Url!) }, loggerFactory);
+    /// <summary>
+    /// A stdio server's process, or a Streamable HTTP server reached through the <see cref="OutboundGuard"/> with the
+    /// registering tenant's allowlist, as its HTTP tools are: a private or loopback address is refused unless listed.
+    /// </summary>
+    private async Task<IClientTransport> TransportAsync(McpServerRow server)
+    {
+        if (server.Transport == "stdio")
+        {
+            return new StdioClientTransport(new StdioClientTransportOptions { Name = server.Name, Command = server.Command!, Arguments = server.Arguments }, loggerFactory);
+        }
+
+        var http = new HttpClient(OutboundGuard.CreateHandler(await allowlist.HostsAsync(server.TenantId)));
+        return new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Name = server.Name, Endpoint = new Uri(server.Url!), TransportMode = HttpTransportMode.StreamableHttp,
+        }, http, loggerFactory, ownsHttpClient: true);
+    }
 
     private void MarkFailed(McpServerRow server, Exception e)
     {
         if (_connections.TryGetValue((server.TenantId, server.Name), out var connection))
         {
-            connection.State = new McpServerState("failed", connection.State.ToolCount, e.Message);
+            connection.State = new McpServerState("failed", connection.State.ToolCount, Reason(e));
         }
     }
 
-    private static string SideEffectOf(ModelContextProtocol.Protocol.ToolAnnotations? annotations) => annotations switch
+    /// <summary>What a server (or the way to it) can do wrong, as opposed to a bug here.</summary>
+    private static bool IsServerFailure(Exception e) =>
+        e is IOException or McpException or InvalidOperationException or HttpRequestException or TimeoutException or JsonException or ObjectDisposedException;
+
+    /// <summary>Why, in words: the guard's refusal is named as such, since no request was made.</summary>
+    private static string Reason(Exception e)
     {
-        { ReadOnlyHint: true } => SideEffects.ReadOnly,
-        { IdempotentHint: true } => SideEffects.Idempotent,
-        _ => SideEffects.SideEffecting,
-    };
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is BlockedRequestException blocked)
+            {
+                return $"Refused address: {blocked.Message}";
+            }
+        }
+
+        return e.Message;
+    }
 
     private sealed class Connection
     {

@@ -6,12 +6,13 @@ namespace Platform.Tool.Registry;
 
 /// <summary>
 /// Turns an OpenAPI 3 document into HTTP tools, one per operation: path and query parameters and a JSON request body
-/// become one arguments schema (local <c>$ref</c>s inlined), GET reads, PUT and DELETE are idempotent, POST and PATCH
-/// have side effects.
+/// become one arguments schema (local <c>$ref</c>s inlined, within a budget of nodes, since references that fan out
+/// multiply with every level), GET reads, PUT and DELETE are idempotent, POST and PATCH have side effects.
 /// </summary>
 public static partial class OpenApiImporter
 {
     private const int MaxRefDepth = 16;
+    private const int MaxInlinedNodes = 200_000;
     private static readonly string[] Methods = ["get", "put", "post", "delete", "patch"];
 
     public static (IReadOnlyList<ToolDefinition> Tools, IReadOnlyList<string> Problems) Import(JsonObject document, string prefix, string? baseUrl)
@@ -29,8 +30,15 @@ public static partial class OpenApiImporter
         }
 
         var tools = new List<ToolDefinition>();
+        var budget = new NodeBudget();
         foreach (var (path, item) in document["paths"]?.AsObject() ?? [])
         {
+            if (!path.StartsWith('/'))
+            {
+                problems.Add($"'{Shorten(path)}': a path starts with '/'; skipped.");
+                continue;
+            }
+
             foreach (var method in Methods.Where(m => item?[m] is JsonObject))
             {
                 var operation = item![method]!.AsObject();
@@ -42,10 +50,12 @@ public static partial class OpenApiImporter
                     continue;
                 }
 
-                var (parameters, query) = Arguments(document, item.AsObject(), operation);
+                var (parameters, query) = Arguments(document, item.AsObject(), operation, budget);
+                var description = new[] { operation["summary"]?.GetValue<string>(), operation["description"]?.GetValue<string>() }
+                    .FirstOrDefault(d => !string.IsNullOrWhiteSpace(d)) ?? $"{method.ToUpperInvariant()} {path}";
                 tools.Add(new ToolDefinition(
                     name,
-                    operation["summary"]?.GetValue<string>() ?? operation["description"]?.GetValue<string>() ?? $"{method.ToUpperInvariant()} {path}",
+                    Shorten(description, 2000),
                     "http",
                     method switch { "get" => SideEffects.ReadOnly, "put" or "delete" => SideEffects.Idempotent, _ => SideEffects.SideEffecting },
                     JsonDocument.Parse(parameters.ToJsonString()).RootElement.Clone(),
@@ -59,13 +69,13 @@ public static partial class OpenApiImporter
         return (tools, problems);
     }
 
-    private static (JsonObject Schema, List<string> Query) Arguments(JsonObject document, JsonObject pathItem, JsonObject operation)
+    private static (JsonObject Schema, List<string> Query) Arguments(JsonObject document, JsonObject pathItem, JsonObject operation, NodeBudget budget)
     {
         var properties = new JsonObject();
         var required = new JsonArray();
         var query = new List<string>();
         var declared = (pathItem["parameters"]?.AsArray() ?? []).Concat(operation["parameters"]?.AsArray() ?? []);
-        foreach (var parameter in declared.Select(p => Resolve(document, p, 0)).OfType<JsonObject>())
+        foreach (var parameter in declared.Select(p => Resolve(document, p, 0, budget)).OfType<JsonObject>())
         {
             var name = parameter["name"]?.GetValue<string>();
             var location = parameter["in"]?.GetValue<string>();
@@ -74,7 +84,7 @@ public static partial class OpenApiImporter
                 continue;
             }
 
-            properties[name] = Resolve(document, parameter["schema"], 0) ?? new JsonObject { ["type"] = "string" };
+            properties[name] = Resolve(document, parameter["schema"], 0, budget) ?? new JsonObject { ["type"] = "string" };
             if (location == "query")
             {
                 query.Add(name);
@@ -86,8 +96,8 @@ public static partial class OpenApiImporter
             }
         }
 
-        if (Resolve(document, operation["requestBody"], 0)?["content"]?["application/json"]?["schema"] is { } bodySchema
-            && Resolve(document, bodySchema, 0) is JsonObject body && body["properties"] is JsonObject bodyProperties)
+        if (Resolve(document, operation["requestBody"], 0, budget)?["content"]?["application/json"]?["schema"] is { } bodySchema
+            && Resolve(document, bodySchema, 0, budget) is JsonObject body && body["properties"] is JsonObject bodyProperties)
         {
             foreach (var (name, schema) in bodyProperties)
             {
@@ -110,12 +120,14 @@ public static partial class OpenApiImporter
     }
 
     /// <summary>A copy of the node with local <c>#/...</c> references replaced by what they point at.</summary>
-    private static JsonNode? Resolve(JsonObject document, JsonNode? node, int depth)
+    private static JsonNode? Resolve(JsonObject document, JsonNode? node, int depth, NodeBudget budget)
     {
         if (depth > MaxRefDepth)
         {
             return new JsonObject();
         }
+
+        budget.Spend();
 
         switch (node)
         {
@@ -123,18 +135,33 @@ public static partial class OpenApiImporter
                 var target = reference.StartsWith("#/", StringComparison.Ordinal)
                     ? reference[2..].Split('/').Aggregate((JsonNode?)document, (current, part) => current?[part.Replace("~1", "/").Replace("~0", "~")])
                     : null;
-                return Resolve(document, target, depth + 1);
+                return Resolve(document, target, depth + 1, budget);
             case JsonObject obj:
-                return new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Resolve(document, p.Value, depth + 1))));
+                return new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Resolve(document, p.Value, depth + 1, budget))));
             case JsonArray array:
-                return new JsonArray(array.Select(i => Resolve(document, i, depth + 1)).ToArray());
+                return new JsonArray(array.Select(i => Resolve(document, i, depth + 1, budget)).ToArray());
             default:
                 return node?.DeepClone();
         }
     }
 
+    private static string Shorten(string text, int length = 100) => text.Length > length ? text[..(length - 1)] + "…" : text;
+
     private static string Sanitise(string operationId) => Unsafe().Replace(operationId.ToLowerInvariant(), "_").Trim('_');
 
     [GeneratedRegex("[^a-z0-9_-]+")]
     private static partial Regex Unsafe();
+
+    private sealed class NodeBudget
+    {
+        private int _left = MaxInlinedNodes;
+
+        public void Spend()
+        {
+            if (--_left < 0)
+            {
+                throw new InvalidOperationException($"Inlining its references makes the document larger than {MaxInlinedNodes} nodes.");
+            }
+        }
+    }
 }

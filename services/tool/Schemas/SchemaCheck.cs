@@ -1,0 +1,45 @@
+using System.Text.Json;
+using NJsonSchema;
+
+namespace Platform.Tool.Schemas;
+
+/// <summary>A tool's JSON Schema compiled, or why it cannot be used.</summary>
+public sealed record CheckedSchema(JsonSchema? Schema, string? Problem);
+
+/// <summary>
+/// Compiles a tool's JSON Schema the one way the service does, on write and before validating arguments: only local
+/// references, patterns that compile, and no recursion or blow-up that validating a value could run into. A schema
+/// that passes here validates any arguments without failing.
+/// </summary>
+public static class SchemaCheck
+{
+    public static async Task<CheckedSchema> CompileAsync(JsonElement schema)
+    {
+        if (schema.ValueKind != JsonValueKind.Object)
+        {
+            return new CheckedSchema(null, "a JSON Schema is a JSON object");
+        }
+
+        if (SchemaKeywords.Problem(schema) is { } problem)
+        {
+            return new CheckedSchema(null, problem);
+        }
+
+        JsonSchema compiled;
+        try
+        {
+            compiled = await JsonSchema.FromJsonAsync(schema.GetRawText(), null, root => new LocalReferencesOnly(root));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // NJsonSchema reports what it cannot read with Newtonsoft's, its own and the framework's exceptions alike.
+            return new CheckedSchema(null, $"it does not compile: {Reason(e)}");
+        }
+
+        return SchemaCost.Problem(compiled) is { } cost ? new CheckedSchema(null, cost) : new CheckedSchema(compiled, null);
+    }
+
+    private static string Reason(Exception e) => e.InnerException is { } inner && e is InvalidOperationException
+        ? $"{e.Message} {Reason(inner)}"
+        : e.Message;
+}

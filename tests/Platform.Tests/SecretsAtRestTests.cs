@@ -1,0 +1,98 @@
+using System.Net.Http.Json;
+using Aspire.Hosting;
+using Dapper;
+using Npgsql;
+
+namespace Platform.Tests;
+
+/// <summary>Tenant secrets are encrypted in tooldb and decrypted only to fill an HTTP tool's headers.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class SecretsAtRestTests(PlatformFixture platform) : IAsyncLifetime
+{
+    private CountingServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await CountingServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task AStoredSecretIsCiphertextInTheDatabaseAndStillSentToTheEndpoint()
+    {
+        var (tenantId, client) = await TenantWithWhoAmIToolAsync("upstream_token");
+
+        (await client.PutAsJsonAsync("/v1/tool-settings/secrets/upstream_token", new { value = "s3cr3t-at-rest" })).EnsureSuccessStatusCode();
+        var (value, encrypted) = await StoredAsync(tenantId, "upstream_token");
+        var invocation = await InvocationTests.InvokeAsync(client, "http.whoami", new { });
+
+        Assert.DoesNotContain("s3cr3t", value, StringComparison.Ordinal);
+        Assert.StartsWith("enc:v1:", value, StringComparison.Ordinal);
+        Assert.True(encrypted);
+        Assert.Equal("Bearer s3cr3t-at-rest", invocation.GetProperty("result").GetProperty("body").GetString());
+    }
+
+    [Fact]
+    public async Task APlaintextSecretFromBeforeEncryptionWorksAndIsEncryptedWhenTheServiceStarts()
+    {
+        var (tenantId, client) = await TenantWithWhoAmIToolAsync("legacy_token");
+        await using (var connection = new NpgsqlConnection(platform.AppHost.ConnectionString("tooldb")))
+        {
+            await connection.ExecuteAsync("INSERT INTO secrets (tenant_id, name, value) VALUES (@tenantId, 'legacy_token', 'plain-legacy-value')", new { tenantId });
+        }
+
+        var before = await InvocationTests.InvokeAsync(client, "http.whoami", new { });
+        await RestartToolServiceAsync();
+        await platform.AppHost.WaitUntilAsync(() => StoredAsync(tenantId, "legacy_token").GetAwaiter().GetResult().Encrypted, TimeSpan.FromSeconds(30));
+        var (value, _) = await StoredAsync(tenantId, "legacy_token");
+        var after = await InvocationTests.InvokeAsync(client, "http.whoami", new { });
+
+        Assert.Equal("Bearer plain-legacy-value", before.GetProperty("result").GetProperty("body").GetString());
+        Assert.DoesNotContain("plain-legacy-value", value, StringComparison.Ordinal);
+        Assert.Equal("Bearer plain-legacy-value", after.GetProperty("result").GetProperty("body").GetString());
+    }
+
+    [Theory]
+    [InlineData("token", "line\r\nbreak", "value")]
+    [InlineData("token", "", "value")]
+    [InlineData("bad.name", "v", "name")]
+    public async Task ASecretThatCannotGoIntoAHeaderIsRefusedNamingTheField(string name, string value, string field)
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var client = platform.AppHost.Client("tool", key);
+
+        using var response = await client.PutAsJsonAsync($"/v1/tool-settings/secrets/{name}", new { value });
+
+        await ToolValidationTests.AssertRefusedAsync(response, field);
+        Assert.Equal("[]", await client.GetStringAsync("/v1/tool-settings/secrets"));
+    }
+
+    private async Task<(string TenantId, HttpClient Client)> TenantWithWhoAmIToolAsync(string secret)
+    {
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
+        var client = platform.AppHost.Client("tool", key);
+        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync("/v1/tools/http.whoami", new
+        {
+            description = "Echoes the Authorization header",
+            sideEffect = "read_only",
+            parameters = new { type = "object" },
+            http = new { method = "GET", url = $"{_server.Url}whoami", headers = new Dictionary<string, string> { ["Authorization"] = $"Bearer {{{{secret:{secret}}}}}" } },
+        })).EnsureSuccessStatusCode();
+        return (tenantId, client);
+    }
+
+    private async Task<(string Value, bool Encrypted)> StoredAsync(string tenantId, string name)
+    {
+        await using var connection = new NpgsqlConnection(platform.AppHost.ConnectionString("tooldb"));
+        return await connection.QuerySingleAsync<(string, bool)>("SELECT value, encrypted FROM secrets WHERE tenant_id = @tenantId AND name = @name", new { tenantId, name });
+    }
+
+    /// <summary>Re-encryption runs when the service starts: the tool service is restarted as the Aspire dashboard would.</summary>
+    private async Task RestartToolServiceAsync()
+    {
+        var replica = platform.AppHost.Replicas("tool").Single();
+        await platform.AppHost.RunCommandAsync(replica.Id, "restart");
+        await platform.AppHost.WaitUntilAsync(() => platform.AppHost.Replicas("tool").Single() is { State: "Running" } restarted && restarted.Pid != replica.Pid, TimeSpan.FromSeconds(60));
+        await platform.AppHost.App.ResourceNotifications.WaitForResourceHealthyAsync("tool").WaitAsync(TimeSpan.FromSeconds(60));
+        await platform.AppHost.WaitUntilReplicasServeAsync("tool", 1);
+    }
+}
