@@ -29,7 +29,8 @@ var tool = builder.AddService<Projects.Tool>("tool")
 var planning = builder.AddService<Projects.Planning>("planning")
     .WithReference(planningDb).WaitFor(planningDb)
     .WithReference(cache).WaitFor(cache)
-    .WithReference(model);
+    .WithReference(model)
+    .WithReference(tool);
 
 var orchestrator = builder.AddService<Projects.Orchestrator>("orchestrator")
     .WithReference(orchestratorDb).WaitFor(orchestratorDb)

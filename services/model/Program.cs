@@ -10,6 +10,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapModelsApi();
+app.MapModelDetailsApi();
 app.MapChatCompletionsApi();
 app.MapEmbeddingsApi();
 app.MapCatalogApi();

@@ -14,9 +14,10 @@ namespace Platform.Tests;
 /// answers 429 with Retry-After 30, <c>flaky-*</c> answers 429 with Retry-After 1 once then succeeds, <c>broken-*</c>
 /// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 300 ms, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
 /// drops the connection in the middle of a stream; <c>picky-*</c> refuses a request that has a <c>response_format</c>
-/// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422. It remembers the Authorization header of each model's last call.
+/// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422, <c>scripted-*</c> answers what a test scripted
+/// (FakeUpstream.Scripted.cs). It remembers the Authorization header of each model's last call.
 /// </summary>
-public sealed class FakeUpstream : IAsyncDisposable
+public sealed partial class FakeUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
@@ -52,6 +53,9 @@ public sealed class FakeUpstream : IAsyncDisposable
         var stream = body["stream"]?.GetValue<bool>() == true;
         switch (model.Split('-')[0])
         {
+            case "scripted":
+                await ScriptedChatAsync(context, body, model);
+                return;
             case "picky" when body["response_format"] is not null:
                 await ErrorAsync(context, 400, "invalid_value", "Invalid schema for response_format 'answer'.", param: "response_format");
                 return;
@@ -145,6 +149,12 @@ public sealed class FakeUpstream : IAsyncDisposable
         if (model.StartsWith("overloaded-", StringComparison.Ordinal))
         {
             await AnthropicErrorAsync(context, 529, "overloaded_error", "Overloaded");
+            return;
+        }
+
+        if (model.StartsWith("scripted-", StringComparison.Ordinal))
+        {
+            await ScriptedMessagesAsync(context, body, model);
             return;
         }
 

@@ -79,6 +79,7 @@ public sealed partial class SimulatorProvider : IChatProvider, IEmbeddingProvide
 
         var content = request.ResponseFormat.Type switch
         {
+            "json_schema" when SimulatorPlanner.Plan(request) is { } plan => plan,
             "json_schema" when request.ResponseFormat.Schema is { } schema => SampleJson(schema, request, "response_format.json_schema.schema"),
             "json_object" => new JsonObject { ["simulated"] = true, ["answer"] = TextAnswer(request) }.ToJsonString(),
             _ => TextAnswer(request),

@@ -1,14 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Planning.Planner;
 using Platform.Planning.Plans;
 using Platform.ServiceDefaults.Authentication;
-using Platform.ServiceDefaults.Data;
 
 namespace Platform.Planning.Apis;
 
 public static class PlansApi
 {
-    private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(10);
-
     public static IEndpointRouteBuilder MapPlansApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/plans").WithTags("Plans").RequireScope(Scopes.Plans);
@@ -20,34 +18,41 @@ public static class PlansApi
         return app;
     }
 
-    /// <summary>Validates a plan as an executable DAG, orders it into parallel layers and stores it.</summary>
-    public static async Task<Results<Created<PlanDto>, ValidationProblem>> CreatePlan(PlanRequest request, HttpContext context, PlanStore plans)
+    /// <summary>
+    /// Makes a plan for a goal (the LLM planner) or checks the caller's steps (manual), costs it, and stores it as
+    /// revision 1. Nothing is stored unless the whole plan is valid.
+    /// </summary>
+    public static async Task<Results<Created<PlanDto>, ValidationProblem, ProblemHttpResult>> CreatePlan(
+        CreatePlanRequest request, HttpContext context, PlanningService planning)
     {
-        var (layers, errors) = PlanValidator.Validate(request);
-        if (layers is null)
+        var clock = PlanningResults.StartClock(context);
+        try
         {
-            return TypedResults.ValidationProblem(errors);
+            var plan = await planning.CreateAsync(context.User, request, clock, context.RequestAborted);
+            return TypedResults.Created($"/v1/plans/{plan.Id}", plan);
         }
-
-        var plan = await plans.CreateAsync(context.User.TenantId(), request, layers);
-        return TypedResults.Created($"/v1/plans/{plan.Id}", plan);
+        catch (PlanningProblem problem) when (problem is { Status: StatusCodes.Status400BadRequest, Errors: not null })
+        {
+            return problem.AsValidationProblem();
+        }
+        catch (PlanningProblem problem)
+        {
+            return problem.AsProblem(context);
+        }
     }
 
-    public static async Task<Results<Ok<IReadOnlyList<PlanDto>>, ValidationProblem>> ListPlans(HttpContext context, PlanStore plans, int? limit)
+    /// <summary>The tenant's plans at their latest revisions, newest first; <c>before</c> (a plan id) pages on.</summary>
+    public static async Task<Results<Ok<IReadOnlyList<PlanDto>>, ValidationProblem>> ListPlans(HttpContext context, PlanStore plans, int? limit, Guid? before)
     {
         if (limit is < 1 or > 200)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["The limit is 1 to 200."] });
         }
 
-        return TypedResults.Ok(await plans.ListAsync(context.User.TenantId(), limit ?? 50));
+        return TypedResults.Ok(await plans.ListAsync(context.User.TenantId(), limit ?? 50, before, context.RequestAborted));
     }
 
-    /// <summary>Plans never change once stored, so reads are cached in Redis, keyed by tenant.</summary>
-    public static async Task<Results<Ok<PlanDto>, NotFound>> GetPlan(Guid planId, HttpContext context, PlanStore plans, RedisJsonCache cache)
-    {
-        var tenantId = context.User.TenantId();
-        var plan = await cache.GetOrCreateAsync($"planning:plan:{tenantId}:{planId}", CacheLifetime, () => plans.FindAsync(tenantId, planId));
-        return plan is null ? TypedResults.NotFound() : TypedResults.Ok(plan);
-    }
+    /// <summary>The plan at its latest revision.</summary>
+    public static async Task<Results<Ok<PlanDto>, NotFound>> GetPlan(Guid planId, HttpContext context, PlanStore plans) =>
+        await plans.FindAsync(context.User.TenantId(), planId, context.RequestAborted) is { } plan ? TypedResults.Ok(plan) : TypedResults.NotFound();
 }

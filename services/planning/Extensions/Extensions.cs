@@ -1,3 +1,4 @@
+using Platform.Planning.Planner;
 using Platform.Planning.Plans;
 using Platform.ServiceDefaults.Data;
 
@@ -10,9 +11,30 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("planningdb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
-        builder.AddTenantPurge("plans");
+        builder.AddTenantPurge("plan_revisions", "plans");
 
         builder.Services.AddSingleton<RedisJsonCache>();
         builder.Services.AddSingleton<PlanStore>();
+        builder.Services.AddSingleton<ArgumentSchemas>();
+        builder.Services.AddSingleton<PlanValidator>();
+        builder.Services.AddSingleton<PlanBuilder>();
+        builder.Services.AddSingleton<LlmPlanner>();
+        builder.Services.AddSingleton<PlanningService>();
+        builder.Services.AddSingleton<ToolDirectory>();
+        builder.Services.AddSingleton<ModelGateway>();
+
+        // Service discovery resolves these names; every call carries the caller's own API key.
+        builder.Services.AddHttpClient(ToolDirectory.ClientName, c => c.BaseAddress = new Uri("http://tool"));
+        builder.Services.AddHttpClient(ModelGateway.ClientName, c => c.BaseAddress = new Uri("http://model"));
+
+        // A plan of many steps can take an LLM minutes: the gateway bounds the call (its own total timeout) and never
+        // has it repeated here, so this client has no resilience handler of its own, only a ceiling above the gateway's.
+#pragma warning disable EXTEXP0001 // Experimental since 8.x, and the one documented way to take a client out of the service defaults.
+        builder.Services.AddHttpClient(ModelGateway.ChatClientName, c =>
+        {
+            c.BaseAddress = new Uri("http://model");
+            c.Timeout = TimeSpan.FromMinutes(5);
+        }).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
     }
 }

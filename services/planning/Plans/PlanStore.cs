@@ -1,60 +1,171 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
 
 namespace Platform.Planning.Plans;
 
+/// <summary>
+/// Plans and their revisions. Nothing is updated in place: a plan row and its first revision are written together,
+/// each re-plan adds a revision, and the latest revision is the plan's current form.
+/// </summary>
 public sealed class PlanStore(NpgsqlDataSource dataSource)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
 
-    public async Task<PlanDto> CreateAsync(string tenantId, PlanRequest request, IReadOnlyList<IReadOnlyList<string>> layers)
+    private const string Columns = """
+        p.id, p.goal, p.context, p.model, p.tools::text, p.constraints::text, p.created_at,
+        r.revision, r.steps::text, r.layers::text, r.critical_path::text, r.totals::text, r.planner::text, r.completed::text,
+        r.failed::text, r.changes::text, r.created_at AS revised_at
+        """;
+
+    public async Task<PlanDto> CreateAsync(string tenantId, NewPlan plan, NewRevision revision, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var row = await connection.QuerySingleAsync<PlanRow>("""
-            INSERT INTO plans (id, tenant_id, goal, steps, layers)
-            VALUES (@id, @tenantId, @goal, @steps::jsonb, @layers::jsonb)
-            RETURNING id, goal, steps::text, layers::text, created_at
-            """, new
-        {
-            id = Guid.CreateVersion7(),
-            tenantId,
-            goal = request.Goal!.Trim(),
-            steps = JsonSerializer.Serialize(request.Steps, Json),
-            layers = JsonSerializer.Serialize(layers, Json),
-        });
-        return row.AsDto();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var id = Guid.CreateVersion7();
+        var createdAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
+            INSERT INTO plans (id, tenant_id, goal, context, model, tools, constraints)
+            VALUES (@id, @tenantId, @Goal, @Context, @Model, @tools::jsonb, @constraints::jsonb)
+            RETURNING created_at
+            """, new { id, tenantId, plan.Goal, plan.Context, plan.Model, tools = Serialize(plan.Tools), constraints = Serialize(plan.Constraints) },
+            transaction, cancellationToken: cancellationToken));
+        var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, id, 1, revision, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return AsDto(id, plan, 1, revision, createdAt, revisedAt);
     }
 
-    public async Task<PlanDto?> FindAsync(string tenantId, Guid id)
+    /// <summary>The next revision of <paramref name="latest"/>; null when another revision was added first.</summary>
+    public async Task<PlanDto?> AddRevisionAsync(string tenantId, PlanDto latest, NewRevision revision, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(
-            "SELECT id, goal, steps::text, layers::text, created_at FROM plans WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id });
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, latest.Id, latest.Revision + 1, revision, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            var plan = new NewPlan(latest.Goal, latest.Context, latest.Model, latest.Tools, latest.Constraints);
+            return AsDto(latest.Id, plan, latest.Revision + 1, revision, latest.CreatedAt, revisedAt);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return null;
+        }
+    }
+
+    public async Task<PlanDto?> FindAsync(string tenantId, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
+            SELECT {Columns}
+            FROM plans p
+            CROSS JOIN LATERAL (SELECT * FROM plan_revisions WHERE plan_id = p.id ORDER BY revision DESC LIMIT 1) r
+            WHERE p.tenant_id = @tenantId AND p.id = @id
+            """, new { tenantId, id }, cancellationToken: cancellationToken));
         return row?.AsDto();
     }
 
-    public async Task<IReadOnlyList<PlanDto>> ListAsync(string tenantId, int limit)
+    /// <summary>The tenant's plans, newest first (ids are time-ordered), each at its latest revision.</summary>
+    public async Task<IReadOnlyList<PlanDto>> ListAsync(string tenantId, int limit, Guid? before, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var rows = await connection.QueryAsync<PlanRow>("""
-            SELECT id, goal, steps::text, layers::text, created_at FROM plans
-            WHERE tenant_id = @tenantId ORDER BY created_at DESC LIMIT @limit
-            """, new { tenantId, limit });
-        return rows.Select(r => r.AsDto()).ToList();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<PlanRow>(new CommandDefinition($"""
+            SELECT {Columns}
+            FROM plans p
+            CROSS JOIN LATERAL (SELECT * FROM plan_revisions WHERE plan_id = p.id ORDER BY revision DESC LIMIT 1) r
+            WHERE p.tenant_id = @tenantId AND (@before::uuid IS NULL OR p.id < @before)
+            ORDER BY p.id DESC
+            LIMIT @limit
+            """, new { tenantId, limit, before }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.AsDto())];
     }
 
-    private sealed record PlanRow(Guid Id, string Goal, string Steps, string Layers, DateTime CreatedAt)
+    /// <summary>Every revision of a plan, oldest first; null when the tenant has no such plan.</summary>
+    public async Task<IReadOnlyList<PlanDto>?> RevisionsAsync(string tenantId, Guid id, CancellationToken cancellationToken)
     {
-        public PlanDto AsDto() => new(Id, Goal,
-            JsonSerializer.Deserialize<PlanStep[]>(Steps, Json)!,
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<PlanRow>(new CommandDefinition($"""
+            SELECT {Columns}
+            FROM plans p
+            JOIN plan_revisions r ON r.plan_id = p.id
+            WHERE p.tenant_id = @tenantId AND p.id = @id
+            ORDER BY r.revision
+            """, new { tenantId, id }, cancellationToken: cancellationToken))).ToList();
+        return rows.Count == 0 ? null : [.. rows.Select(r => r.AsDto())];
+    }
+
+    public async Task<PlanDto?> RevisionAsync(string tenantId, Guid id, int revision, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
+            SELECT {Columns}
+            FROM plans p
+            JOIN plan_revisions r ON r.plan_id = p.id
+            WHERE p.tenant_id = @tenantId AND p.id = @id AND r.revision = @revision
+            """, new { tenantId, id, revision }, cancellationToken: cancellationToken));
+        return row?.AsDto();
+    }
+
+    private static async Task<DateTime> InsertRevisionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, Guid planId, int number, NewRevision revision, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
+            INSERT INTO plan_revisions (plan_id, revision, tenant_id, steps, layers, critical_path, totals, planner, completed, failed, changes)
+            VALUES (@planId, @number, @tenantId, @steps::jsonb, @layers::jsonb, @criticalPath::jsonb, @totals::jsonb, @planner::jsonb,
+                    @completed::jsonb, @failed::jsonb, @changes::jsonb)
+            RETURNING created_at
+            """, new
+        {
+            planId,
+            number,
+            tenantId,
+            steps = Serialize(revision.Steps),
+            layers = Serialize(revision.Layers),
+            criticalPath = Serialize(revision.CriticalPath),
+            totals = Serialize(revision.Totals),
+            planner = Serialize(revision.Planner),
+            completed = Serialize(revision.Completed),
+            failed = revision.Failed is null ? null : Serialize(revision.Failed),
+            changes = revision.Changes is null ? null : Serialize(revision.Changes),
+        }, transaction, cancellationToken: cancellationToken));
+
+    private static string? Serialize<T>(T value) => value is null ? null : JsonSerializer.Serialize(value, Json);
+
+    private static PlanDto AsDto(Guid id, NewPlan plan, int number, NewRevision revision, DateTime createdAt, DateTime revisedAt) => new(
+        id, number, plan.Goal, plan.Context, plan.Model, plan.Tools, plan.Constraints, revision.Steps, revision.Layers, revision.CriticalPath,
+        revision.Totals, revision.Planner, revision.Completed, revision.Failed, revision.Changes, createdAt, revisedAt);
+
+    private sealed record PlanRow(
+        Guid Id, string Goal, string? Context, string Model, string? Tools, string Constraints, DateTime CreatedAt,
+        int Revision, string Steps, string Layers, string CriticalPath, string? Totals, string Planner, string Completed,
+        string? Failed, string? Changes, DateTime RevisedAt)
+    {
+        public PlanDto AsDto() => new(
+            Id, Revision, Goal, Context, Model,
+            Tools is null ? null : JsonSerializer.Deserialize<string[]>(Tools, Json),
+            JsonSerializer.Deserialize<ConstraintsDto>(Constraints, Json)!,
+            [.. JsonSerializer.Deserialize<StoredStep[]>(Steps, Json)!.Select(s => s.AsStep())],
             JsonSerializer.Deserialize<string[][]>(Layers, Json)!,
-            CreatedAt);
+            JsonSerializer.Deserialize<string[]>(CriticalPath, Json)!,
+            Totals is null ? null : JsonSerializer.Deserialize<PlanTotals>(Totals, Json),
+            JsonSerializer.Deserialize<PlannerInfo>(Planner, Json)!,
+            JsonSerializer.Deserialize<CompletedStep[]>(Completed, Json)!,
+            Failed is null ? null : JsonSerializer.Deserialize<FailedStep>(Failed, Json),
+            Changes is null ? null : JsonSerializer.Deserialize<PlanChanges>(Changes, Json),
+            CreatedAt,
+            RevisedAt);
+    }
+
+    /// <summary>A step as stored; plans from before revisions have only id, title, kind and dependsOn.</summary>
+    private sealed record StoredStep(
+        string Id, string Title, string? Instruction, string Kind, string? Tool, JsonObject? Arguments, string[]? DependsOn, string? Acceptance,
+        StepEstimates? Estimates)
+    {
+        public PlanStep AsStep() => new(Id, Title, Instruction ?? Title, Kind, Tool, Arguments ?? [], DependsOn ?? [], Acceptance, Estimates);
     }
 }
 
-public sealed record PlanRequest(string? Goal, IReadOnlyList<PlanStep>? Steps);
+public sealed record NewPlan(string Goal, string? Context, string Model, string[]? Tools, ConstraintsDto Constraints);
 
-public sealed record PlanStep(string? Id, string? Title, string? Kind, string[]? DependsOn);
-
-public sealed record PlanDto(Guid Id, string Goal, PlanStep[] Steps, string[][] Layers, DateTime CreatedAt);
+public sealed record NewRevision(
+    PlanStep[] Steps, string[][] Layers, string[] CriticalPath, PlanTotals? Totals, PlannerInfo Planner, CompletedStep[] Completed,
+    FailedStep? Failed, PlanChanges? Changes);
