@@ -18,9 +18,19 @@ public static class ChatCompletionsApi
         return app;
     }
 
-    /// <summary>OpenAI's chat completions, plain or streamed as server-sent events ending with <c>data: [DONE]</c>.</summary>
+    /// <summary>
+    /// OpenAI's chat completions, plain or streamed as server-sent events ending with <c>data: [DONE]</c>. A request
+    /// with an <c>Idempotency-Key</c> is made once: repeats get the stored answer.
+    /// </summary>
     public static async Task CreateChatCompletion(HttpContext context, ChatGateway gateway)
     {
+        var (idempotencyKey, keyError) = IdempotencyKey.Read(context.Request.Headers);
+        if (keyError is not null)
+        {
+            await keyError.WriteAsync(context);
+            return;
+        }
+
         JsonDocument document;
         try
         {
@@ -46,7 +56,7 @@ public static class ChatCompletionsApi
                 return;
             }
 
-            await gateway.HandleAsync(context, request!);
+            await gateway.HandleAsync(context, request!, idempotencyKey);
         }
     }
 }

@@ -25,6 +25,9 @@ public sealed class ModelGatewayOptions
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a completed answer stays stored under its Idempotency-Key, for repeats of the request.</summary>
+    public TimeSpan IdempotencyTtl { get; set; } = TimeSpan.FromHours(24);
 }
 
 public sealed class AliasDefinition

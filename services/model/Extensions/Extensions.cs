@@ -32,6 +32,7 @@ internal static class Extensions
         builder.Services.AddSingleton<DeploymentHealth>();
         builder.Services.AddSingleton<ChatRouter>();
         builder.Services.AddSingleton<ResponseCache>();
+        builder.Services.AddSingleton<IdempotencyStore>();
         builder.Services.AddSingleton<BudgetStore>();
         builder.Services.AddSingleton<BudgetGate>();
         builder.Services.AddSingleton<UsageStore>();

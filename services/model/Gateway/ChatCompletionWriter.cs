@@ -53,8 +53,11 @@ public static class ChatCompletionWriter
         return buffer.ToArray();
     }
 
-    /// <summary>One <c>data:</c> line's JSON; usage goes in its own final chunk with no choices, as OpenAI sends it.</summary>
-    public static byte[] Chunk(ChatChunk chunk, string id, long created, string model, string systemFingerprint, bool includeUsage)
+    /// <summary>
+    /// One <c>data:</c> line's JSON; usage goes in its own final chunk with no choices, as OpenAI sends it, with the
+    /// gateway's <c>cost_usd</c> (a JSON number) added to it when <paramref name="costUsd"/> is given.
+    /// </summary>
+    public static byte[] Chunk(ChatChunk chunk, string id, long created, string model, string systemFingerprint, bool includeUsage, string? costUsd = null)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, Options))
@@ -115,7 +118,7 @@ public static class ChatCompletionWriter
             {
                 if (chunk.Usage is not null && chunk.FinishReason is null)
                 {
-                    WriteUsage(json, chunk.Usage);
+                    WriteUsage(json, chunk.Usage, costUsd);
                 }
                 else
                 {
@@ -138,12 +141,18 @@ public static class ChatCompletionWriter
         json.WriteString("system_fingerprint", systemFingerprint);
     }
 
-    private static void WriteUsage(Utf8JsonWriter json, Usage usage)
+    private static void WriteUsage(Utf8JsonWriter json, Usage usage, string? costUsd = null)
     {
         json.WriteStartObject("usage");
         json.WriteNumber("prompt_tokens", usage.PromptTokens);
         json.WriteNumber("completion_tokens", usage.CompletionTokens);
         json.WriteNumber("total_tokens", usage.TotalTokens);
+        if (costUsd is not null)
+        {
+            json.WritePropertyName("cost_usd");
+            json.WriteRawValue(costUsd);
+        }
+
         json.WriteEndObject();
     }
 

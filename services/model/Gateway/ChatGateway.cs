@@ -9,22 +9,58 @@ using Platform.ServiceDefaults.Authentication;
 namespace Platform.Model.Gateway;
 
 /// <summary>
-/// One chat request through the gateway: resolve the alias, serve from cache when allowed, reserve budget and rate
-/// limits, route to a deployment, answer (plain or streamed), settle the real cost, and record usage.
+/// One chat request through the gateway: claim its Idempotency-Key (or replay the answer stored under it), resolve the
+/// alias, serve from cache when allowed, reserve budget and rate limits, route to a deployment, answer (plain or
+/// streamed), settle the real cost, and record usage.
 /// </summary>
 public sealed class ChatGateway(
-    ModelCatalog catalog, ChatRouter router, ResponseCache cache, BudgetGate budgets, UsageLedger ledger,
+    ModelCatalog catalog, ChatRouter router, ResponseCache cache, IdempotencyStore idempotency, BudgetGate budgets, UsageLedger ledger,
     IOptionsMonitor<ModelGatewayOptions> options, TimeProvider time)
 {
     // Reservations allow for an upstream counting more than the gateway: it renders tool definitions its own way, and
     // Claude's prompts are only estimated. Output is bounded by max_tokens.
     private const double PromptMargin = 1.5;
 
-    public async Task HandleAsync(HttpContext context, ChatRequest request)
+    public async Task HandleAsync(HttpContext context, ChatRequest request, string? idempotencyKey)
     {
         var started = Stopwatch.GetTimestamp();
-        var tenantId = context.User.TenantId();
         using var activity = GatewayTelemetry.StartChat(request.Model);
+        if (idempotencyKey is null)
+        {
+            await RunAsync(context, request, null, activity, started);
+            return;
+        }
+
+        var lookup = await idempotency.ClaimAsync(context.User.TenantId(), idempotencyKey, request);
+        if (lookup.Claim is { } claim)
+        {
+            await using (claim)
+            {
+                await RunAsync(context, request, claim, activity, started);
+            }
+        }
+        else if (lookup.Stored is { Answer: { } answer } stored)
+        {
+            // The call was made and paid for once: answering again costs nothing and is not a new call for the ledger.
+            activity?.SetTag("platform.idempotent_replay", true);
+            context.Response.Headers[IdempotencyKey.ReplayedHeader] = "true";
+            SetHeaders(context, answer.Deployment, answer.Provider, Stopwatch.GetElapsedTime(started));
+            await ChatResponses.WriteAsync(context, request, answer.Completion, answer.Provider, stored.CostUsd);
+        }
+        else
+        {
+            if (lookup.Error!.Status is StatusCodes.Status409Conflict or StatusCodes.Status503ServiceUnavailable)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            await lookup.Error.WriteAsync(context);
+        }
+    }
+
+    private async Task RunAsync(HttpContext context, ChatRequest request, IdempotencyClaim? claim, Activity? activity, long started)
+    {
+        var tenantId = context.User.TenantId();
         var route = await catalog.ResolveAsync(tenantId, request.Model);
         if (route is null)
         {
@@ -32,7 +68,7 @@ public sealed class ChatGateway(
             return;
         }
 
-        var outcome = new Outcome(request.Model);
+        var outcome = new Outcome(request.Model, claim?.Key);
         var cacheKey = ResponseCache.KeyFor(tenantId, request, context.Request.Headers);
         var cached = cacheKey is null ? null : await cache.GetAsync(cacheKey);
         if (cacheKey is not null)
@@ -57,12 +93,13 @@ public sealed class ChatGateway(
             {
                 outcome.Served(cached.Deployment, cached.Provider, cached.Completion.Model, cached.Completion.Usage, 0m);
                 outcome.CacheHit = true;
+                await RememberAsync(claim, cached, 0m);
                 SetHeaders(context, cached.Deployment, cached.Provider, Stopwatch.GetElapsedTime(started));
-                await ChatResponses.WriteAsync(context, request, cached.Completion, cached.Provider);
+                await ChatResponses.WriteAsync(context, request, cached.Completion, cached.Provider, 0m);
             }
             else if (request.Stream)
             {
-                await StreamAsync(context, request, route, cacheKey, outcome, started);
+                await StreamAsync(context, request, route, cacheKey, claim, outcome, started);
             }
             else
             {
@@ -70,11 +107,14 @@ public sealed class ChatGateway(
                 var deployment = routed.Deployment;
                 outcome.Served(deployment.Name, deployment.Provider, routed.Completion.Model, routed.Completion.Usage,
                     deployment.Cost(routed.Completion.Usage.PromptTokens, routed.Completion.Usage.CompletionTokens));
+                var answer = new CachedCompletion(routed.Completion, deployment.Name, deployment.Provider);
+                // Stored before it is sent: a caller that dies waiting for this answer finds it when it repeats the request.
+                await RememberAsync(claim, answer, outcome.CostUsd);
                 SetHeaders(context, deployment.Name, deployment.Provider, Stopwatch.GetElapsedTime(started) - routed.UpstreamTime);
-                await ChatResponses.WriteAsync(context, request, routed.Completion, deployment.Provider);
+                await ChatResponses.WriteAsync(context, request, routed.Completion, deployment.Provider, outcome.CostUsd);
                 if (cacheKey is not null)
                 {
-                    await cache.SetAsync(cacheKey, new CachedCompletion(routed.Completion, deployment.Name, deployment.Provider));
+                    await cache.SetAsync(cacheKey, answer);
                 }
             }
         }
@@ -91,13 +131,17 @@ public sealed class ChatGateway(
         }
     }
 
-    private async Task StreamAsync(HttpContext context, ChatRequest request, ModelRoute route, string? cacheKey, Outcome outcome, long started)
+    private static Task RememberAsync(IdempotencyClaim? claim, CachedCompletion answer, decimal costUsd) =>
+        claim is null ? Task.CompletedTask : claim.CompleteAsync(answer, costUsd);
+
+    private async Task StreamAsync(HttpContext context, ChatRequest request, ModelRoute route, string? cacheKey, IdempotencyClaim? claim, Outcome outcome, long started)
     {
         var routed = await router.StreamAsync(request, route, context.RequestAborted);
         var deployment = routed.Deployment;
         SetHeaders(context, deployment.Name, deployment.Provider, Stopwatch.GetElapsedTime(started) - routed.TimeToFirstChunk);
         var assembled = new CompletionChunks.Assembler();
         var stream = new ChatResponses.Stream(context, request, deployment.UpstreamModel, deployment.Provider);
+        Usage usage;
         try
         {
             await using (var chunks = routed.Chunks)
@@ -122,15 +166,17 @@ public sealed class ChatGateway(
         {
             // What was streamed is what is owed, even when the stream broke or the client left.
             var counter = TokenCounter.For(deployment);
-            var usage = assembled.Usage ?? new Usage(counter.Prompt(request), counter.Count(assembled.Text));
+            usage = assembled.Usage ?? new Usage(counter.Prompt(request), counter.Count(assembled.Text));
             outcome.Served(deployment.Name, deployment.Provider, deployment.UpstreamModel, usage, deployment.Cost(usage.PromptTokens, usage.CompletionTokens));
         }
 
-        await stream.CompleteAsync(assembled.Usage);
-        if (cacheKey is not null && assembled.Usage is { } finalUsage)
+        var answer = new CachedCompletion(assembled.ToCompletion(stream.Id, stream.Created, deployment.UpstreamModel, usage), deployment.Name, deployment.Provider);
+        await RememberAsync(claim, answer, outcome.CostUsd);
+        await stream.CompleteAsync(assembled.Usage, outcome.CostUsd);
+        // Only an upstream's own usage is cached: an estimate is owed for this stream but is not a fact to repeat.
+        if (cacheKey is not null && assembled.Usage is not null)
         {
-            var completion = assembled.ToCompletion(stream.Id, stream.Created, deployment.UpstreamModel, finalUsage);
-            await cache.SetAsync(cacheKey, new CachedCompletion(completion, deployment.Name, deployment.Provider));
+            await cache.SetAsync(cacheKey, answer);
         }
     }
 
@@ -160,7 +206,7 @@ public sealed class ChatGateway(
             time.GetUtcNow().UtcDateTime, context.User.TenantId(), context.User.KeyId(), outcome.RequestModel, outcome.Deployment,
             outcome.Usage?.PromptTokens ?? 0, outcome.Usage?.CompletionTokens ?? 0, outcome.CostUsd, (int)elapsed.TotalMilliseconds,
             outcome.CacheHit, context.RequestAborted.IsCancellationRequested && outcome.Status == 200 ? 499 : outcome.Status,
-            Activity.Current?.TraceId.ToString()));
+            Activity.Current?.TraceId.ToString(), outcome.IdempotencyKey));
     }
 
     /// <summary>Which deployment answered, and the time spent in the gateway itself, upstream time excluded.</summary>
@@ -172,9 +218,11 @@ public sealed class ChatGateway(
     }
 
     /// <summary>What became of a request, for the ledger, the budget and telemetry.</summary>
-    private sealed class Outcome(string requestModel)
+    private sealed class Outcome(string requestModel, string? idempotencyKey)
     {
         public string RequestModel { get; } = requestModel;
+
+        public string? IdempotencyKey { get; } = idempotencyKey;
 
         public string? Deployment { get; private set; }
 

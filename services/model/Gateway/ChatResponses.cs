@@ -1,3 +1,4 @@
+using System.Globalization;
 using Platform.Model.Providers;
 
 namespace Platform.Model.Gateway;
@@ -5,36 +6,47 @@ namespace Platform.Model.Gateway;
 /// <summary>Writes answers to the client: a JSON body, or server-sent events ending with <c>data: [DONE]</c>.</summary>
 public static class ChatResponses
 {
+    /// <summary>A plain answer's cost in USD; a streamed one carries it as <c>usage.cost_usd</c> when usage is asked for.</summary>
+    public const string CostHeader = "x-platform-cost-usd";
+
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
-    /// <summary>A whole completion, as JSON or, when the client asked to stream, replayed as a stream.</summary>
-    public static async Task WriteAsync(HttpContext context, ChatRequest request, ChatCompletion completion, string provider)
+    /// <summary>
+    /// A whole completion, as JSON or, when the client asked to stream, replayed as a stream under the completion's own
+    /// id, so that a replayed answer is the same completion however it is received.
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, ChatRequest request, ChatCompletion completion, string provider, decimal costUsd)
     {
         if (!request.Stream)
         {
             context.Response.ContentType = "application/json";
+            context.Response.Headers[CostHeader] = FormatCost(costUsd);
             await context.Response.Body.WriteAsync(ChatCompletionWriter.Completion(completion, Fingerprint(provider)), context.RequestAborted);
             return;
         }
 
-        var stream = new Stream(context, request, completion.Model, provider);
+        var stream = new Stream(context, request, completion.Model, provider, completion.Id, completion.Created);
         foreach (var chunk in CompletionChunks.From(completion))
         {
             await stream.WriteAsync(chunk);
         }
 
-        await stream.CompleteAsync(completion.Usage);
+        await stream.CompleteAsync(completion.Usage, costUsd);
     }
+
+    /// <summary>A cost as the ledger keeps it (8 decimal places, rounded as PostgreSQL rounds), in the invariant culture.</summary>
+    public static string FormatCost(decimal costUsd) =>
+        Math.Round(costUsd, 8, MidpointRounding.AwayFromZero).ToString("0.########", CultureInfo.InvariantCulture);
 
     private static string Fingerprint(string provider) => $"platform-{provider}";
 
-    public sealed class Stream(HttpContext context, ChatRequest request, string model, string provider)
+    public sealed class Stream(HttpContext context, ChatRequest request, string model, string provider, string? id = null, long? created = null)
     {
-        public string Id { get; } = $"chatcmpl-{Guid.NewGuid():N}";
+        public string Id { get; } = id ?? $"chatcmpl-{Guid.NewGuid():N}";
 
-        public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        public long Created { get; } = created ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         public async Task WriteAsync(ChatChunk chunk)
         {
@@ -50,12 +62,13 @@ public static class ChatResponses
             }
         }
 
-        /// <summary>The usage chunk when the client asked for it, then <c>[DONE]</c>.</summary>
-        public async Task CompleteAsync(Usage? usage)
+        /// <summary>The usage chunk, with the cost, when the client asked for it, then <c>[DONE]</c>.</summary>
+        public async Task CompleteAsync(Usage? usage, decimal costUsd)
         {
             if (request.IncludeUsage && usage is not null)
             {
-                await WriteEventAsync(ChatCompletionWriter.Chunk(new ChatChunk(null, null, [], null, usage), Id, Created, model, Fingerprint(provider), true));
+                await WriteEventAsync(ChatCompletionWriter.Chunk(new ChatChunk(null, null, [], null, usage), Id, Created, model, Fingerprint(provider), true,
+                    FormatCost(costUsd)));
             }
 
             await context.Response.Body.WriteAsync(Done, context.RequestAborted);

@@ -33,6 +33,22 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
         return Refused(reservation).WriteAsync(context);
     }
 
+    public static OpenAiError IdempotencyKeyInvalid() => InvalidRequest(
+        $"The {IdempotencyKey.Header} header must be sent once, with 1 to {IdempotencyKey.MaxLength} printable ASCII characters.",
+        IdempotencyKey.Header, "invalid_idempotency_key");
+
+    public static OpenAiError IdempotencyKeyReused() => new(StatusCodes.Status422UnprocessableEntity,
+        $"This {IdempotencyKey.Header} was already used with a different request; a repeat must send the same body (only stream and stream_options may differ).",
+        "invalid_request_error", IdempotencyKey.Header, "idempotency_key_reused");
+
+    public static OpenAiError IdempotencyKeyInUse() => new(StatusCodes.Status409Conflict,
+        $"A request with this {IdempotencyKey.Header} is still in progress; retry after it finishes.",
+        "invalid_request_error", IdempotencyKey.Header, "idempotency_key_in_use");
+
+    public static OpenAiError IdempotencyUnavailable() => new(StatusCodes.Status503ServiceUnavailable,
+        $"The {IdempotencyKey.Header} could not be checked just now; retry the request.",
+        "api_error", IdempotencyKey.Header, "idempotency_unavailable");
+
     public static OpenAiError UpstreamFailed(string message) =>
         new(StatusCodes.Status502BadGateway, message, "api_error", null, "upstream_error");
 

@@ -71,7 +71,7 @@ public sealed class UsageLedger(NpgsqlDataSource dataSource, ILogger<UsageLedger
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var writer = await connection.BeginBinaryImportAsync("""
-            COPY usage_ledger (occurred_at, tenant_id, key_id, alias, deployment, input_tokens, output_tokens, cost_usd, latency_ms, cache_hit, status, trace_id)
+            COPY usage_ledger (occurred_at, tenant_id, key_id, alias, deployment, input_tokens, output_tokens, cost_usd, latency_ms, cache_hit, status, trace_id, idempotency_key)
             FROM STDIN (FORMAT BINARY)
             """);
         foreach (var record in batch)
@@ -89,6 +89,7 @@ public sealed class UsageLedger(NpgsqlDataSource dataSource, ILogger<UsageLedger
             await writer.WriteAsync(record.CacheHit, NpgsqlDbType.Boolean);
             await writer.WriteAsync(record.Status, NpgsqlDbType.Integer);
             await WriteNullableAsync(writer, record.TraceId);
+            await WriteNullableAsync(writer, record.IdempotencyKey);
         }
 
         await writer.CompleteAsync();

@@ -13,4 +13,5 @@ public sealed record UsageRecord(
     int LatencyMs,
     bool CacheHit,
     int Status,
-    string? TraceId);
+    string? TraceId,
+    string? IdempotencyKey = null);
