@@ -43,9 +43,10 @@ internal static class Runs
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
-    public static async Task<JsonElement> StartAsync(HttpClient orchestrator, string agent, string goal, string? idempotencyKey = null, string? webhookUrl = null)
+    public static async Task<JsonElement> StartAsync(
+        HttpClient orchestrator, string agent, string goal, string? idempotencyKey = null, string? webhookUrl = null, string? input = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/runs") { Content = JsonContent.Create(new { agent, goal, webhookUrl }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/runs") { Content = JsonContent.Create(new { agent, goal, webhookUrl, input }) };
         if (idempotencyKey is not null)
         {
             request.Headers.Add("Idempotency-Key", idempotencyKey);

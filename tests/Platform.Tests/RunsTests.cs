@@ -112,9 +112,10 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
 
         var run = await Runs.StartAsync(orchestrator, "audited", Runs.ThreeStepGoal("token-approved"));
-        await Runs.WaitForAsync(orchestrator, run.Id(), RunTimeout, "waiting_approval");
+        var parked = await Runs.WaitForAsync(orchestrator, run.Id(), RunTimeout, "waiting_approval");
         Assert.Equal(0, _server.CallsByRun.GetValueOrDefault("token-approved"));
-        var approval = (await tool.GetFromJsonAsync<JsonElement>("/v1/approvals?status=pending")).EnumerateArray().Single();
+        var pending = (await tool.GetFromJsonAsync<JsonElement>("/v1/approvals?status=pending")).EnumerateArray().ToList();
+        var approval = Assert.Single(pending, a => a.GetProperty("tool").GetString() == Runs.RecordTool);
         (await tool.PostAsJsonAsync($"/v1/approvals/{approval.GetProperty("id").GetString()}/approve", new { reason = "ok" })).EnsureSuccessStatusCode();
 
         // The decision wakes the run at once; the recheck (30 s) would be later than this wait.
@@ -182,18 +183,21 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
             (await model.PutAsJsonAsync("/v1/catalog/priced", new
             {
                 strategy = "ordered",
-                deployments = new[] { new { provider = "simulator", model = "platform-simulator-1", inputPricePerMillion = 1_000_000m, outputPricePerMillion = 1_000_000m } },
+                deployments = new[] { new { provider = "simulator", model = "platform-simulator-1", inputPricePerMillion = 10m, outputPricePerMillion = 0m } },
             })).EnsureSuccessStatusCode();
         }
 
-        await Runs.CreateAgentAsync(platform.AppHost, key, "spender", new { model = "priced", budgetUsd = 0.01m });
+        // The plan's estimate (a few hundred tokens a step) fits the budget; the long input the steps read does not.
+        await Runs.CreateAgentAsync(platform.AppHost, key, "spender", new { model = "priced", budgetUsd = 0.02m });
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
 
-        var run = await Runs.WaitForAsync(orchestrator, (await Runs.StartAsync(orchestrator, "spender", "draft a greeting, then write a reply, then write a summary")).Id(), RunTimeout);
+        var started = await Runs.StartAsync(orchestrator, "spender", "draft a greeting, then write a reply, then write a summary", input: string.Join(' ', Enumerable.Repeat("word", 5000)));
+        var run = await Runs.WaitForAsync(orchestrator, started.Id(), RunTimeout);
 
         Assert.Equal("failed", run.State());
-        Assert.Contains("budget", run.GetProperty("reason").GetString());
-        Assert.True(run.GetProperty("usage").GetProperty("costUsd").GetDecimal() >= 0.01m);
+        Assert.Contains("budget of 0.02 USD is spent", run.GetProperty("reason").GetString());
+        Assert.True(run.GetProperty("usage").GetProperty("costUsd").GetDecimal() >= 0.02m);
+        Assert.Contains(run.Steps(), s => s.GetProperty("state").GetString() == "pending");
     }
 
     [Fact]

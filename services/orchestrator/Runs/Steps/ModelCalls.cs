@@ -62,6 +62,12 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
             {
                 var refusal = await response.Content.ReadAsStringAsync(cancellationToken);
                 var reason = ServiceAnswers.Describe(response.StatusCode, refusal);
+                if (refusal.Contains("insufficient_quota", StringComparison.Ordinal))
+                {
+                    // A spent budget does not come back within a run's patience: waiting for the next day would only hold a worker.
+                    return new StepOutcome.Failed($"The tenant's model budget is spent: {reason}", Final: true);
+                }
+
                 return ServiceAnswers.IsTransient(response.StatusCode) || refusal.Contains("idempotency_key_in_use", StringComparison.Ordinal)
                     ? new StepOutcome.Transient(reason, ServiceAnswers.RetryAfter(response))
                     : new StepOutcome.Failed($"The model gateway refused the call: {reason}");
