@@ -173,7 +173,6 @@ public sealed class ChatGateway(
         var answer = new CachedCompletion(assembled.ToCompletion(stream.Id, stream.Created, deployment.UpstreamModel, usage), deployment.Name, deployment.Provider);
         await RememberAsync(claim, answer, outcome.CostUsd);
         await stream.CompleteAsync(assembled.Usage, outcome.CostUsd);
-        // Only an upstream's own usage is cached: an estimate is owed for this stream but is not a fact to repeat.
         if (cacheKey is not null && assembled.Usage is not null)
         {
             await cache.SetAsync(cacheKey, answer);
