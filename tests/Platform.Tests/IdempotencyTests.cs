@@ -148,7 +148,7 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ACancelledFirstCallReleasesItsKey()
+    public async Task AFirstCallWhoseCallerLeftIsFinishedAndItsRepeatReplaysItUnpaid()
     {
         var model = Model("slow");
         using var tenant = await TenantAsync(model);
@@ -162,7 +162,7 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
         }
 
-        // The gateway learns of the cancellation when the connection closes: until then the key is still in use.
+        // Until the upstream answers, the key is in use; then the answer is stored under it.
         var retry = await PostAsync(tenant.Client, Body(), key);
         for (var attempt = 0; retry.StatusCode == HttpStatusCode.Conflict && attempt < 50; attempt++)
         {
@@ -174,9 +174,11 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
         using (retry)
         {
             Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-            Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
-            Assert.Equal(2, _upstream.Calls(model));
+            Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
+            Assert.Equal(1, _upstream.Calls(model));
         }
+
+        Assert.Single(await LedgerAsync(tenant.Id, expectedRows: 1));
     }
 
     [Theory]

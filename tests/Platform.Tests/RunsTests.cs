@@ -111,17 +111,19 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
         await Runs.CreateAgentAsync(platform.AppHost, key, "audited", null, Runs.RecordTool);
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
 
-        var run = await Runs.StartAsync(orchestrator, "audited", Runs.ThreeStepGoal("token-approved"));
+        var run = await Runs.StartAsync(orchestrator, "audited", Runs.ThreeStepGoal("token-audited"));
         var parked = await Runs.WaitForAsync(orchestrator, run.Id(), RunTimeout, "waiting_approval");
-        Assert.Equal(0, _server.CallsByRun.GetValueOrDefault("token-approved"));
+        Assert.Equal(0, _server.CallsByRun.GetValueOrDefault("token-audited"));
         var pending = (await tool.GetFromJsonAsync<JsonElement>("/v1/approvals?status=pending")).EnumerateArray().ToList();
-        var approval = Assert.Single(pending, a => a.GetProperty("tool").GetString() == Runs.RecordTool);
+        var invocationId = parked.Steps().Single(st => st.GetProperty("kind").GetString() == "tool").GetProperty("invocationId").ToString();
+        var approval = pending.SingleOrDefault(a => a.GetProperty("tool").GetString() == Runs.RecordTool);
+        Assert.True(approval.ValueKind == JsonValueKind.Object, $"No pending approval; the run: {parked}; its invocation: {await tool.GetStringAsync($"/v1/invocations/{invocationId}")}");
         (await tool.PostAsJsonAsync($"/v1/approvals/{approval.GetProperty("id").GetString()}/approve", new { reason = "ok" })).EnsureSuccessStatusCode();
 
         // The decision wakes the run at once; the recheck (30 s) would be later than this wait.
         var finished = await Runs.WaitForAsync(orchestrator, run.Id(), TimeSpan.FromSeconds(20));
         Assert.Equal("succeeded", finished.State());
-        Assert.Equal(1, _server.CallsByRun.GetValueOrDefault("token-approved"));
+        Assert.Equal(1, _server.CallsByRun.GetValueOrDefault("token-audited"));
     }
 
     [Fact]
@@ -188,15 +190,15 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
         }
 
         // The plan's estimate (a few hundred tokens a step) fits the budget; the long input the steps read does not.
-        await Runs.CreateAgentAsync(platform.AppHost, key, "spender", new { model = "priced", budgetUsd = 0.02m });
+        await Runs.CreateAgentAsync(platform.AppHost, key, "spender", new { model = "priced", budgetUsd = 0.05m });
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
 
-        var started = await Runs.StartAsync(orchestrator, "spender", "draft a greeting, then write a reply, then write a summary", input: string.Join(' ', Enumerable.Repeat("word", 5000)));
+        var started = await Runs.StartAsync(orchestrator, "spender", "draft a greeting, then write a reply, then write a closing line", input: string.Join(' ', Enumerable.Repeat("word", 10_000)));
         var run = await Runs.WaitForAsync(orchestrator, started.Id(), RunTimeout);
 
         Assert.Equal("failed", run.State());
-        Assert.Contains("budget of 0.02 USD is spent", run.GetProperty("reason").GetString());
-        Assert.True(run.GetProperty("usage").GetProperty("costUsd").GetDecimal() >= 0.02m);
+        Assert.Contains("budget of 0.05 USD is spent", run.GetProperty("reason").GetString());
+        Assert.True(run.GetProperty("usage").GetProperty("costUsd").GetDecimal() >= 0.05m);
         Assert.Contains(run.Steps(), s => s.GetProperty("state").GetString() == "pending");
     }
 

@@ -103,7 +103,7 @@ public sealed class ChatGateway(
             }
             else
             {
-                var routed = await router.CompleteAsync(request, route, context.RequestAborted);
+                var routed = await router.CompleteAsync(request, route, UpstreamToken(context, claim));
                 var deployment = routed.Deployment;
                 outcome.Served(deployment.Name, deployment.Provider, routed.Completion.Model, routed.Completion.Usage,
                     deployment.Cost(routed.Completion.Usage.PromptTokens, routed.Completion.Usage.CompletionTokens));
@@ -136,11 +136,12 @@ public sealed class ChatGateway(
 
     private async Task StreamAsync(HttpContext context, ChatRequest request, ModelRoute route, string? cacheKey, IdempotencyClaim? claim, Outcome outcome, long started)
     {
-        var routed = await router.StreamAsync(request, route, context.RequestAborted);
+        var routed = await router.StreamAsync(request, route, UpstreamToken(context, claim));
         var deployment = routed.Deployment;
         SetHeaders(context, deployment.Name, deployment.Provider, Stopwatch.GetElapsedTime(started) - routed.TimeToFirstChunk);
         var assembled = new CompletionChunks.Assembler();
         var stream = new ChatResponses.Stream(context, request, deployment.UpstreamModel, deployment.Provider);
+        var clientGone = false;
         Usage usage;
         try
         {
@@ -149,7 +150,10 @@ public sealed class ChatGateway(
                 do
                 {
                     assembled.Add(chunks.Current);
-                    await stream.WriteAsync(chunks.Current);
+                    if (!clientGone)
+                    {
+                        clientGone = !await TryWriteAsync(stream, chunks.Current, context, claim);
+                    }
                 }
                 while (await chunks.MoveNextAsync());
             }
@@ -172,10 +176,36 @@ public sealed class ChatGateway(
 
         var answer = new CachedCompletion(assembled.ToCompletion(stream.Id, stream.Created, deployment.UpstreamModel, usage), deployment.Name, deployment.Provider);
         await RememberAsync(claim, answer, outcome.CostUsd);
+        if (clientGone)
+        {
+            return;
+        }
+
         await stream.CompleteAsync(assembled.Usage, outcome.CostUsd);
         if (cacheKey is not null && assembled.Usage is not null)
         {
             await cache.SetAsync(cacheKey, answer);
+        }
+    }
+
+    /// <summary>
+    /// A keyed call is finished and stored even when its caller leaves: the caller (a run resuming after a crash, say)
+    /// asks again with the same key and must get the answer already paid for, not a second call.
+    /// </summary>
+    private static CancellationToken UpstreamToken(HttpContext context, IdempotencyClaim? claim) =>
+        claim is null ? context.RequestAborted : CancellationToken.None;
+
+    /// <summary>Writes a chunk; false when a keyed call's caller has left, whose stream is then read to its end unsent.</summary>
+    private static async Task<bool> TryWriteAsync(ChatResponses.Stream stream, ChatChunk chunk, HttpContext context, IdempotencyClaim? claim)
+    {
+        try
+        {
+            await stream.WriteAsync(chunk);
+            return true;
+        }
+        catch (Exception e) when (claim is not null && context.RequestAborted.IsCancellationRequested && e is IOException or OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -120,6 +120,9 @@ public sealed partial class RunExecutor(
     {
         var running = new Dictionary<string, Task<Attempt>>(StringComparer.Ordinal);
         var notBefore = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+
+        // A tool call waiting for the tool service's approval is asked once per hold of the run; then the run parks.
+        var parked = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             if (running.Count == 0 && await EndIfDecidedAsync(x))
@@ -131,7 +134,7 @@ public sealed partial class RunExecutor(
             var failed = x.Steps.Values.Any(s => s.State == StepStates.Failed) || OverBudget(x);
             if (!failed)
             {
-                foreach (var step in Ready(x).Where(s => !running.ContainsKey(s.Id) && (!notBefore.TryGetValue(s.Id, out var at) || at <= now))
+                foreach (var step in Ready(x).Where(s => !running.ContainsKey(s.Id) && !parked.Contains(s.Id) && (!notBefore.TryGetValue(s.Id, out var at) || at <= now))
                     .Take(_options.MaxParallelStepsPerRun - running.Count).ToList())
                 {
                     if (await GateAsync(x, step))
@@ -174,6 +177,11 @@ public sealed partial class RunExecutor(
             var done = await Task.WhenAny(running.Values);
             var attempt = await done;
             running.Remove(attempt.Step.Id);
+            if (attempt.Outcome is StepOutcome.Parked)
+            {
+                parked.Add(attempt.Step.Id);
+            }
+
             if (await RecordAsync(x, attempt) is { } retryAt)
             {
                 notBefore[attempt.Step.Id] = retryAt;

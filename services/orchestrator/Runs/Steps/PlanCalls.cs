@@ -9,6 +9,9 @@ public sealed class PlanCalls(IHttpClientFactory clients)
 {
     public const string ClientName = "planning-steps";
 
+    /// <summary>The planning service reads this much context; the steps still see the whole input.</summary>
+    private const int MaxContext = 16_000;
+
     public sealed record Plan(Guid Id, int Revision, IReadOnlyList<NewStep> Steps);
 
     public abstract record Outcome
@@ -86,6 +89,19 @@ public sealed class PlanCalls(IHttpClientFactory clients)
             parts.Add($"Input: {input}");
         }
 
-        return parts.Count == 0 ? null : string.Join("\n\n", parts);
+        var context = string.Join("\n\n", parts);
+        if (parts.Count == 0)
+        {
+            return null;
+        }
+
+        if (context.Length <= MaxContext)
+        {
+            return context;
+        }
+
+        // Never cut between the halves of a surrogate pair: a lone half is refused as text that cannot be stored.
+        var cut = char.IsHighSurrogate(context[MaxContext - 2]) ? MaxContext - 2 : MaxContext - 1;
+        return context[..cut] + "…";
     }
 }
