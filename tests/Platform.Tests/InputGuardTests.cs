@@ -9,7 +9,7 @@ namespace Platform.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class InputGuardTests(PlatformFixture platform)
 {
-    private const string ValidPlan = """{"goal":"g","steps":[{"id":"a","title":"A","kind":"tool"}]}""";
+    private const string ValidPlan = """{"goal":"g","steps":[{"id":"a","title":"A","kind":"model"}]}""";
 
     [Theory]
     [InlineData("""{"goal":"nul \u0000 inside","steps":[{"id":"a","title":"A","kind":"tool"}]}""", "goal")]

@@ -9,11 +9,12 @@ public sealed class TenancyTests(PlatformFixture platform)
     [Fact]
     public async Task OneTenantCannotSeeAnothersPlans()
     {
-        var (_, alice) = await platform.NewTenantAsync("plans");
+        var (_, alice) = await platform.NewTenantAsync("plans", "tools");
         var (_, bob) = await platform.NewTenantAsync("plans");
         using var alicePlanning = platform.AppHost.Client("planning", alice);
         using var bobPlanning = platform.AppHost.Client("planning", bob);
-        var created = await alicePlanning.PostAsJsonAsync("/v1/plans", PlanningTests.ValidPlan);
+        using var created = await PlanningTests.PostAsync(alicePlanning, "/v1/plans", PlanningTests.ValidPlan);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var location = created.Headers.Location!.ToString();
 
         Assert.Equal(HttpStatusCode.OK, (await alicePlanning.GetAsync(location)).StatusCode);

@@ -40,7 +40,7 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         var (tenantId, key) = await platform.NewTenantAsync("admin");
         using (var planning = platform.AppHost.Client("planning", key))
         {
-            (await planning.PostAsJsonAsync("/v1/plans", new { goal = "g", steps = new[] { new { id = "a", title = "A", kind = "tool" } } })).EnsureSuccessStatusCode();
+            (await planning.PostAsJsonAsync("/v1/plans", new { goal = "g", steps = new[] { new { id = "a", title = "A", kind = "model" } } })).EnsureSuccessStatusCode();
         }
 
         using (var tool = platform.AppHost.Client("tool", key))
