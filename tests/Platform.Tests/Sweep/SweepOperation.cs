@@ -14,7 +14,8 @@ public sealed record SweepOperation(
     bool IsPage = false,
     IReadOnlyList<string>? FormFields = null)
 {
-    private static readonly HashSet<string> OpenAiPaths = ["/v1/chat/completions", "/v1/embeddings", "/v1/models"];
+    // OpenAI's retrieve-model endpoint is /v1/models/{model}; the gateway names the parameter after its aliases.
+    private static readonly HashSet<string> OpenAiPaths = ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/models/{alias}"];
 
     public string Name => $"{Method} {Path}";
 
