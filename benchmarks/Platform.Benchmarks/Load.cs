@@ -9,14 +9,18 @@ internal static class Load
 {
     public static readonly string Header = $"{"scenario",-36} {"conc",5} {"req/s",9} {"p50 ms",8} {"p99 ms",8} {"ovh p50",8} {"ovh p99",8} {"errors",7}";
 
-    /// <summary>A one-second warm-up, then the measured run, as one report row.</summary>
-    public static async Task<string> MeasureAsync(string scenario, HttpClient client, string path, Func<int, string> body, int concurrency, double seconds)
+    /// <summary>
+    /// A one-second warm-up, then the measured run, as one report row; <paramref name="overheadHeader"/> is the
+    /// response header in which the service reports its own time.
+    /// </summary>
+    public static async Task<string> MeasureAsync(
+        string scenario, HttpClient client, string path, Func<int, string> body, int concurrency, double seconds, string overheadHeader = "x-platform-overhead-ms")
     {
-        await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(1));
-        return (await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(seconds))).Row(scenario, concurrency);
+        await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(1), overheadHeader);
+        return (await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(seconds), overheadHeader)).Row(scenario, concurrency);
     }
 
-    private static async Task<Result> RunAsync(HttpClient client, string path, Func<int, string> body, int concurrency, TimeSpan duration)
+    private static async Task<Result> RunAsync(HttpClient client, string path, Func<int, string> body, int concurrency, TimeSpan duration, string overheadHeader)
     {
         var latencies = new List<double>[concurrency];
         var overheads = new List<double>[concurrency];
@@ -37,7 +41,7 @@ internal static class Load
                     Interlocked.Increment(ref errors);
                 }
 
-                if (response.Headers.TryGetValues("x-platform-overhead-ms", out var overhead))
+                if (response.Headers.TryGetValues(overheadHeader, out var overhead))
                 {
                     overheads[worker].Add(double.Parse(overhead.First(), CultureInfo.InvariantCulture));
                 }

@@ -6,8 +6,11 @@ namespace Platform.Benchmarks;
 
 internal static class Setup
 {
-    /// <summary>A tenant whose key has a budget and rate limits high enough never to refuse, so they are on but not in the way.</summary>
-    public static async Task<string> TenantWithLimitsAsync(PlatformApp platform, string upstream)
+    /// <summary>
+    /// A tenant whose key has a budget and rate limits high enough never to refuse, so they are on but not in the way;
+    /// with an <paramref name="upstream"/>, its alias <c>bench</c> is routed there.
+    /// </summary>
+    public static async Task<string> TenantWithLimitsAsync(PlatformApp platform, string? upstream)
     {
         var tenantId = $"bench-{Guid.NewGuid():N}"[..16];
         using var admin = platform.Client("orchestrator", platform.AdminApiKey);
@@ -16,19 +19,23 @@ internal static class Setup
         var key = issued.GetProperty("key").GetString()!;
         var keyId = issued.GetProperty("apiKey").GetProperty("id").GetString()!;
 
-        // A tenant's upstream on a loopback address is refused unless its host is on the tenant's allowlist.
-        var mock = new Uri(upstream);
-        using var tool = platform.Client("tool", key);
-        (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"{mock.Host}:{mock.Port}" } })).EnsureSuccessStatusCode();
         using var model = platform.Client("model", key);
-        (await model.PutAsJsonAsync("/v1/catalog/bench", new
+        if (upstream is not null)
         {
-            strategy = "ordered",
-            deployments = new[] { new { provider = "openai", baseUrl = upstream, model = "mock", inputPricePerMillion = 0.15, outputPricePerMillion = 0.6 } },
-        })).EnsureSuccessStatusCode();
+            // A tenant's upstream on a loopback address is refused unless its host is on the tenant's allowlist.
+            var mock = new Uri(upstream);
+            using var tool = platform.Client("tool", key);
+            (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"{mock.Host}:{mock.Port}" } })).EnsureSuccessStatusCode();
+            (await model.PutAsJsonAsync("/v1/catalog/bench", new
+            {
+                strategy = "ordered",
+                deployments = new[] { new { provider = "openai", baseUrl = upstream, model = "mock", inputPricePerMillion = 0.15, outputPricePerMillion = 0.6 } },
+            })).EnsureSuccessStatusCode();
+        }
+
         using var platformAdmin = platform.Client("model", platform.AdminApiKey);
         (await platformAdmin.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}", new { dailyUsd = 1_000_000, monthlyUsd = 10_000_000 })).EnsureSuccessStatusCode();
-        (await model.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}/keys/{keyId}", new { dailyUsd = 1_000_000, rpm = 100_000_000, tpm = 1_000_000_000 }))
+        (await model.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}/keys/{keyId}", new { dailyUsd = 1_000_000, rpm = 10_000_000, tpm = 1_000_000_000 }))
             .EnsureSuccessStatusCode();
         return key;
     }
