@@ -165,11 +165,25 @@ public sealed partial class AspireDashboardTests
     /// <summary>Runs a command from the resource's actions menu and waits for the dashboard's toast to say it succeeded.</summary>
     private static async Task RunCommandAsync(IPage page, string resource, string command, ILocator? confirm = null)
     {
-        await ResourceRow(page, resource).GetByRole(AriaRole.Button, new() { Name = "Actions", Exact = true }).ClickAsync();
-        await page.GetByRole(AriaRole.Menuitem, new() { Name = command, Exact = true }).ClickAsync();
-        if (confirm is not null)
+        for (var attempt = 1; ; attempt++)
         {
-            await confirm.GetByText("Yes", new() { Exact = true }).ClickAsync();
+            await ResourceRow(page, resource).GetByRole(AriaRole.Button, new() { Name = "Actions", Exact = true }).ClickAsync();
+            await page.GetByRole(AriaRole.Menuitem, new() { Name = command, Exact = true }).ClickAsync();
+            if (confirm is null)
+            {
+                break;
+            }
+
+            // A click the page took before it was interactive (a loaded machine) opens no dialog: choose the command again.
+            try
+            {
+                await confirm.GetByText("Yes", new() { Exact = true }).ClickAsync(new() { Timeout = 15_000 });
+                break;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+                await page.Keyboard.PressAsync("Escape");
+            }
         }
 
         var toast = page.GetByRole(AriaRole.Listitem).Filter(new() { HasTextRegex = new Regex($"^{resource} \"{command}\" (succeeded|failed)") });

@@ -18,12 +18,22 @@ public static class ErrorShape
             return null;
         }
 
-        if (request.Operation.SpeaksOpenAi)
+        if (request.Operation.SpeaksOpenAi && !LeavesPath(request))
         {
             return OpenAi(mediaType, body);
         }
 
         return request.Operation.IsPage && mediaType == "text/html" ? null : Problem(status, mediaType, body);
+    }
+
+    /// <summary>
+    /// A dot segment in the target (<c>/v1/models/%2e%2e</c>) is resolved by the server to another path
+    /// (<c>/v1</c>), which answers in that path's shape.
+    /// </summary>
+    private static bool LeavesPath(HostileRequest request)
+    {
+        var path = request.Target.Split('?')[0].Replace("%2e", ".", StringComparison.OrdinalIgnoreCase);
+        return path.Split('/').Any(segment => segment is "." or "..");
     }
 
     private static string? OpenAi(string? mediaType, string body)
