@@ -12,7 +12,7 @@ namespace Platform.Tests;
 /// A protocol-faithful stand-in for a paid LLM API, the one thing that cannot run here: OpenAI's chat completions
 /// wire format, plain and streamed. The requested model name says how to behave: <c>ok-*</c> answers, <c>limited-*</c>
 /// answers 429 with Retry-After 30, <c>flaky-*</c> answers 429 with Retry-After 1 once then succeeds, <c>broken-*</c>
-/// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 300 ms, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
+/// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 1 s, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
 /// drops the connection in the middle of a stream; <c>picky-*</c> refuses a request that has a <c>response_format</c>
 /// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422, <c>scripted-*</c> answers what a test scripted
 /// (FakeUpstream.Scripted.cs). It remembers the Authorization header of each model's last call.
@@ -85,7 +85,7 @@ public sealed partial class FakeUpstream : IAsyncDisposable
                 await context.Response.WriteAsync("{\"choices\": [");
                 return;
             case "lag":
-                await Task.Delay(TimeSpan.FromMilliseconds(300), context.RequestAborted);
+                await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted);
                 break;
         }
 

@@ -21,6 +21,12 @@ public sealed class ModelGatewayOptions
     /// <summary>How long a failing deployment is skipped by every replica.</summary>
     public TimeSpan Cooldown { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a latency sample steers a lowest-latency alias; a deployment without a younger one gets the next
+    /// request, so estimates follow an upstream that got faster.
+    /// </summary>
+    public TimeSpan LatencySampleLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Output tokens assumed for the worst-case cost of a request that sets no max_tokens.</summary>
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 

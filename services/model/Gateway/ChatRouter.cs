@@ -190,8 +190,8 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
                 ordered = [first, .. fitting.Where(d => d != first)];
                 break;
             case "lowest-latency":
-                var latencies = await health.LatenciesAsync();
-                ordered = fitting.OrderBy(d => latencies.GetValueOrDefault(DeploymentHealth.Id(d))).ToList();
+                var latencies = await health.LatenciesAsync(fitting, options.CurrentValue.LatencySampleLifetime);
+                ordered = fitting.Zip(latencies).OrderBy(d => d.Second ?? -1).Select(d => d.First).ToList();
                 break;
             default:
                 ordered = fitting;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Platform.Model.Catalog;
@@ -13,12 +14,14 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
 {
     private const string LatencyKey = "model:latency";
 
-    // Exponentially weighted moving average, updated atomically so replicas never overwrite each other's samples.
+    // Exponentially weighted moving average with the time of the last sample ("ms|unix-ms"), updated atomically so
+    // replicas never overwrite each other's samples.
     private const string RecordLatencyScript = """
-        local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+        local entry = redis.call('HGET', KEYS[1], ARGV[1])
+        local old = entry and tonumber(string.match(entry, '^([^|]+)'))
         local sample = tonumber(ARGV[2])
         local new = old and (old * 0.8 + sample * 0.2) or sample
-        redis.call('HSET', KEYS[1], ARGV[1], tostring(new))
+        redis.call('HSET', KEYS[1], ARGV[1], tostring(new) .. '|' .. ARGV[3])
         return tostring(new)
         """;
 
@@ -49,7 +52,8 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
         try
         {
             redis.GetDatabase().ScriptEvaluate(RecordLatencyScript, [LatencyKey],
-                [Id(deployment), latency.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)], CommandFlags.FireAndForget);
+                [Id(deployment), latency.TotalMilliseconds.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()],
+                CommandFlags.FireAndForget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -57,17 +61,31 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
         }
     }
 
-    public async Task<IReadOnlyDictionary<string, double>> LatenciesAsync()
+    /// <summary>
+    /// Each deployment's recent latency in milliseconds, or null when it has no sample younger than
+    /// <paramref name="sampleLifetime"/>: such a deployment is tried first, so one slow answer long ago, or a slow
+    /// first answer, does not keep it unused forever.
+    /// </summary>
+    public async Task<double?[]> LatenciesAsync(IReadOnlyList<ModelDeployment> deployments, TimeSpan sampleLifetime)
     {
         try
         {
-            var entries = await redis.GetDatabase().HashGetAllAsync(LatencyKey);
-            return entries.ToDictionary(e => (string)e.Name!, e => double.Parse((string)e.Value!, System.Globalization.CultureInfo.InvariantCulture));
+            var entries = await redis.GetDatabase().HashGetAsync(LatencyKey, [.. deployments.Select(d => (RedisValue)Id(d))]);
+            var oldest = DateTimeOffset.UtcNow.Add(-sampleLifetime).ToUnixTimeMilliseconds();
+            return [.. entries.Select(entry => Fresh(entry, oldest))];
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            return new Dictionary<string, double>();
+            return new double?[deployments.Count];
         }
+    }
+
+    private static double? Fresh(RedisValue entry, long oldestUnixMs)
+    {
+        var parts = entry.IsNull ? [] : ((string)entry!).Split('|');
+        return parts.Length == 2 && long.Parse(parts[1], CultureInfo.InvariantCulture) >= oldestUnixMs
+            ? double.Parse(parts[0], CultureInfo.InvariantCulture)
+            : null;
     }
 
     private static RedisKey CooldownKey(ModelDeployment deployment) => $"model:cooldown:{Id(deployment)}";
