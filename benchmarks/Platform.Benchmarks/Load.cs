@@ -20,6 +20,9 @@ internal static class Load
         return (await RunAsync(client, path, body, concurrency, TimeSpan.FromSeconds(seconds), overheadHeader)).Row(scenario, concurrency);
     }
 
+    /// <summary>The value at fraction <paramref name="p"/> of ascending <paramref name="sorted"/> (nearest rank).</summary>
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+
     private static async Task<Result> RunAsync(HttpClient client, string path, Func<int, string> body, int concurrency, TimeSpan duration, string overheadHeader)
     {
         var latencies = new List<double>[concurrency];
@@ -56,7 +59,5 @@ internal static class Load
             $"{scenario,-36} {concurrency,5} {Latencies.Length / Elapsed.TotalSeconds,9:0} {Percentile(Latencies, 0.5),8:0.00} {Percentile(Latencies, 0.99),8:0.00} {Format(Overheads, 0.5),8} {Format(Overheads, 0.99),8} {Errors,7}");
 
         private static string Format(double[] values, double p) => values.Length == 0 ? "-" : Percentile(values, p).ToString("0.00", CultureInfo.InvariantCulture);
-
-        private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Platform.Benchmarks;
 using Platform.TestSupport;
 
-// Usage: dotnet run -c Release -- <model|tools|plans> [seconds per step]
+// Usage: dotnet run -c Release -- <model|tools|plans|runs> [seconds per step]
 var suite = args.Length > 0 ? args[0] : "model";
 var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 await using var platform = await PlatformApp.StartAsync();
@@ -11,7 +11,8 @@ var report = suite switch
     "model" => await ModelGatewaySuite.RunAsync(platform, seconds),
     "tools" => await ToolServiceSuite.RunAsync(platform, seconds),
     "plans" => await PlanningSuite.RunAsync(platform, seconds),
-    _ => throw new ArgumentException($"Unknown suite '{suite}': model, tools or plans."),
+    "runs" => await RunsSuite.RunAsync(platform, seconds),
+    _ => throw new ArgumentException($"Unknown suite '{suite}': model, tools, plans or runs."),
 };
 
 Console.WriteLine();

@@ -11,7 +11,9 @@ public sealed class CountingServer : IAsyncDisposable
     private readonly WebApplication _app;
     private int _count;
     private volatile bool _failing;
+    private int _failuresLeft;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _byRun = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _undoneByRun = new(StringComparer.Ordinal);
 
     private CountingServer(WebApplication app) => _app = app;
 
@@ -20,8 +22,14 @@ public sealed class CountingServer : IAsyncDisposable
     /// <summary>Calls to <c>/record</c>, by the <c>run</c> they named.</summary>
     public IReadOnlyDictionary<string, int> CallsByRun => _byRun;
 
+    /// <summary>Calls to <c>/undo</c>, by the <c>run</c> they named.</summary>
+    public IReadOnlyDictionary<string, int> UndoneByRun => _undoneByRun;
+
     /// <summary>While set, <c>/flaky</c> answers 503.</summary>
     public bool Failing { get => _failing; set => _failing = value; }
+
+    /// <summary><c>/flaky</c> answers 503 to the next <paramref name="calls"/> calls.</summary>
+    public void FailNext(int calls) => Volatile.Write(ref _failuresLeft, calls);
 
     public Uri Url => new(_app.Urls.First());
 
@@ -45,12 +53,19 @@ public sealed class CountingServer : IAsyncDisposable
             server._byRun.AddOrUpdate(run, 1, (_, n) => n + 1);
             return Results.Json(new { count = Interlocked.Increment(ref server._count) });
         });
+        app.MapPost("/undo", async (HttpRequest request) =>
+        {
+            var body = await System.Text.Json.JsonDocument.ParseAsync(request.Body);
+            var run = body.RootElement.TryGetProperty("run", out var r) ? r.ToString() : "";
+            server._undoneByRun.AddOrUpdate(run, 1, (_, n) => n + 1);
+            return Results.Json(new { undone = run });
+        });
         app.MapPost("/slow", async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(20));
             return Results.Json(new { count = Interlocked.Increment(ref server._count) });
         });
-        app.MapPost("/flaky", () => server._failing
+        app.MapPost("/flaky", () => server._failing || Interlocked.Decrement(ref server._failuresLeft) >= 0
             ? Results.Text("failing on purpose", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Json(new { count = Interlocked.Increment(ref server._count) }));
         app.MapGet("/hello", () => Results.Text("hello"));

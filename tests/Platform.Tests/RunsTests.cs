@@ -154,7 +154,7 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         await Runs.AddRecordToolAsync(platform.AppHost, key, _server, path: "flaky");
-        await Runs.CreateAgentAsync(platform.AppHost, key, "fragile", new { retries = new { maxAttempts = 1, backoffSeconds = 0 } }, Runs.RecordTool);
+        await Runs.CreateAgentAsync(platform.AppHost, key, "fragile", new { retries = new { maxAttempts = 1, backoffSeconds = 0 }, maxReplans = 0 }, Runs.RecordTool);
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
         _server.Failing = true;
 

@@ -14,7 +14,7 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("modeldb");
+        builder.AddServiceDatabase("modeldb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();

@@ -15,10 +15,12 @@ public sealed record AgentDefinition(
     AgentMode Mode,
     int MaxSteps,
     int MaxToolCalls,
+    int MaxReplans,
     decimal? BudgetUsd,
     AgentTimeouts Timeouts,
     AgentRetries Retries,
     AgentApprovals Approvals,
+    IReadOnlyDictionary<string, AgentCompensation> Compensations,
     JsonElement? OutputSchema,
     string? WebhookUrl,
     JsonElement Metadata);
@@ -41,3 +43,10 @@ public sealed record AgentRetries(int MaxAttempts, int BackoffSeconds);
 
 /// <summary>Per-agent overrides of the tools' own approval policies: tools that always need a human, and tools that never do.</summary>
 public sealed record AgentApprovals(IReadOnlyList<string> Require, IReadOnlyList<string> Skip);
+
+/// <summary>
+/// The call that undoes a tool's effect (a saga's compensation): when a run fails after a step called the tool, this
+/// call runs, newest step first. Its arguments may use <c>{{output.&lt;field&gt;}}</c> and <c>{{arguments.&lt;field&gt;}}</c>
+/// of the step it undoes.
+/// </summary>
+public sealed record AgentCompensation(string Tool, JsonElement Arguments);

@@ -59,6 +59,7 @@ public static partial class AgentValidation
 
         CheckRange(request.MaxSteps, 1, 100, "maxSteps", errors);
         CheckRange(request.MaxToolCalls, 0, 200, "maxToolCalls", errors);
+        CheckRange(request.MaxReplans, 0, 10, "maxReplans", errors);
         if (request.BudgetUsd is <= 0 or > 10_000)
         {
             Fail("budgetUsd", "More than 0 and at most 10000 (USD).");
@@ -83,6 +84,8 @@ public static partial class AgentValidation
         {
             Fail("approvals.skip", $"'{both}' is also in approvals.require: a tool either always needs approval or never does.");
         }
+
+        var compensations = Compensations(request.Compensations, errors);
 
         if (request.OutputSchema is { ValueKind: not JsonValueKind.Null } outputSchema && await OutputSchemaProblemAsync(outputSchema) is { } schemaProblem)
         {
@@ -113,14 +116,60 @@ public static partial class AgentValidation
             mode!.Value,
             request.MaxSteps ?? 20,
             request.MaxToolCalls ?? 50,
+            request.MaxReplans ?? 2,
             request.BudgetUsd,
             timeouts,
             retries,
             approvals,
+            compensations,
             request.OutputSchema is { ValueKind: not JsonValueKind.Null } schema ? schema.Clone() : null,
             request.WebhookUrl,
             request.Metadata is { ValueKind: JsonValueKind.Object } given ? given.Clone() : EmptyObject);
         return (definition, errors);
+    }
+
+    private static Dictionary<string, AgentCompensation> Compensations(
+        IReadOnlyDictionary<string, AgentCompensationRequest?>? requested, Dictionary<string, string[]> errors)
+    {
+        var compensations = new Dictionary<string, AgentCompensation>(StringComparer.Ordinal);
+        if (requested is null)
+        {
+            return compensations;
+        }
+
+        if (requested.Count > MaxTools)
+        {
+            errors["compensations"] = [$"At most {MaxTools} tools."];
+            return compensations;
+        }
+
+        foreach (var (tool, compensation) in requested)
+        {
+            var field = $"compensations.{tool}";
+            if (!ToolNamePattern().IsMatch(tool))
+            {
+                errors[field] = ["Keyed by the name of the tool whose effect it undoes (such as http.book_flight)."];
+            }
+            else if (compensation?.Tool is not { } undo || !ToolNamePattern().IsMatch(undo))
+            {
+                errors[$"{field}.tool"] = ["The tool that undoes the call: 1 to 200 letters, digits, '.', '_' or '-'."];
+            }
+            else if (compensation.Arguments is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+            {
+                errors[$"{field}.arguments"] = ["A JSON object."];
+            }
+            else if (compensation.Arguments is { ValueKind: JsonValueKind.Object } arguments && JsonProblem(arguments, MaxMetadataBytes) is { } problem)
+            {
+                errors[$"{field}.arguments"] = [problem];
+            }
+            else
+            {
+                compensations[tool] = new AgentCompensation(undo,
+                    compensation.Arguments is { ValueKind: JsonValueKind.Object } given ? given.Clone() : EmptyObject);
+            }
+        }
+
+        return compensations;
     }
 
     private static void CheckRange(int? value, int min, int max, string field, Dictionary<string, string[]> errors)
@@ -226,10 +275,12 @@ public sealed record AgentRequest(
     string? Mode,
     int? MaxSteps,
     int? MaxToolCalls,
+    int? MaxReplans,
     decimal? BudgetUsd,
     AgentTimeoutsRequest? Timeouts,
     AgentRetriesRequest? Retries,
     AgentApprovalsRequest? Approvals,
+    IReadOnlyDictionary<string, AgentCompensationRequest?>? Compensations,
     JsonElement? OutputSchema,
     string? WebhookUrl,
     JsonElement? Metadata);
@@ -239,3 +290,5 @@ public sealed record AgentTimeoutsRequest(int? RunSeconds, int? StepSeconds);
 public sealed record AgentRetriesRequest(int? MaxAttempts, int? BackoffSeconds);
 
 public sealed record AgentApprovalsRequest(string[]? Require, string[]? Skip);
+
+public sealed record AgentCompensationRequest(string? Tool, JsonElement? Arguments);

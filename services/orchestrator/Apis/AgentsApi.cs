@@ -180,10 +180,12 @@ public sealed record AgentDto(
     AgentMode Mode,
     int MaxSteps,
     int MaxToolCalls,
+    int MaxReplans,
     decimal? BudgetUsd,
     AgentTimeouts Timeouts,
     AgentRetries Retries,
     AgentApprovals Approvals,
+    IReadOnlyDictionary<string, AgentCompensation> Compensations,
     JsonElement? OutputSchema,
     string? WebhookUrl,
     JsonElement Metadata);
@@ -194,6 +196,7 @@ internal static class AgentMappings
     {
         var d = agent.Definition;
         return new(agent.Name, agent.Version, agent.CreatedAt, agent.CreatedBy, d.Instructions, d.Model, d.FallbackModel, d.Tools, d.Mode,
-            d.MaxSteps, d.MaxToolCalls, d.BudgetUsd, d.Timeouts, d.Retries, d.Approvals, d.OutputSchema, d.WebhookUrl, d.Metadata);
+            d.MaxSteps, d.MaxToolCalls, d.MaxReplans, d.BudgetUsd, d.Timeouts, d.Retries, d.Approvals, d.Compensations, d.OutputSchema, d.WebhookUrl,
+            d.Metadata);
     }
 }

@@ -161,7 +161,10 @@ public static class RunsApi
         return TypedResults.Accepted($"/v1/runs/{runId}", RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
     }
 
-    /// <summary>Runs a failed, timed-out or cancelled run again from where it stopped: succeeded steps are kept, failed ones start over.</summary>
+    /// <summary>
+    /// Runs a failed, timed-out or cancelled run again from where it stopped: succeeded steps are kept, failed ones
+    /// start over, and so do steps whose effect a compensation undid.
+    /// </summary>
     public static async Task<IResult> RetryRun(Guid runId, HttpContext context, RunStore runs, RunKeys runKeys, RunSignals signals, IOptions<RunOptions> options)
     {
         var tenantId = context.User.TenantId();
@@ -177,6 +180,7 @@ public static class RunsApi
         }
 
         var steps = await runs.StepsAsync(runId);
+        var again = steps.Where(s => s.State == StepStates.Failed || s.CompensationState == StepStates.Succeeded).ToList();
         var key = runKeys.Mint();
         var change = new RunChange
         {
@@ -184,9 +188,13 @@ public static class RunsApi
             Reopen = RunAgent.Read(run.AgentDefinition).Timeouts.RunSeconds,
             NewKey = key,
             WakeAt = DateTime.UtcNow,
-            Events = { new("run.retried", null, new JsonObject { ["steps"] = new JsonArray([.. steps.Where(s => s.State == StepStates.Failed).Select(s => JsonValue.Create(s.Id))]) }) },
+            Events = { new("run.retried", null, new JsonObject { ["steps"] = new JsonArray([.. again.Select(s => JsonValue.Create(s.Id))]) }) },
         };
-        change.Steps.AddRange(steps.Where(s => s.State == StepStates.Failed).Select(s => new StepChange { Id = s.Id, State = StepStates.Pending, ClearError = true }));
+        change.Steps.AddRange(again.Select(s => new StepChange { Id = s.Id, State = StepStates.Pending, ClearError = true, ClearCompensation = true }));
+
+        // An undo that failed leaves the effect in place: the step stays done, and is undone again if the run fails again.
+        change.Steps.AddRange(steps.Where(s => s.CompensationState == StepStates.Failed)
+            .Select(s => new StepChange { Id = s.Id, ClearCompensation = true }));
         var result = await runs.CommitAsync(runId, RunWriter.Unleased(RunStates.Failed, RunStates.TimedOut, RunStates.Cancelled), change, options.Value.Lease);
         if (result is null)
         {

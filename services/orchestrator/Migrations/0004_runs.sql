@@ -53,13 +53,20 @@ CREATE TABLE run_steps (
     arguments jsonb NULL,
     depends_on text[] NOT NULL,
     acceptance text NULL,
+    -- The call that undoes this step's effect if the run fails after it, named when the step was planned.
+    compensation jsonb NULL,
     state text NOT NULL,
     attempts integer NOT NULL DEFAULT 0,
     -- One entry per attempt: when it started and ended, and how.
     attempt_log jsonb NOT NULL DEFAULT '[]',
     output jsonb NULL,
     error text NULL,
+    -- A failure the planning service may plan around (not a person's denial, a spent budget or an unknown outcome).
+    replannable boolean NOT NULL DEFAULT false,
     invocation_id uuid NULL,
+    -- null until the run fails after this step and its compensation has been asked: then 'succeeded' or 'failed'.
+    compensation_state text NULL,
+    compensation_error text NULL,
     cost_usd numeric(18, 8) NOT NULL DEFAULT 0,
     prompt_tokens integer NOT NULL DEFAULT 0,
     completion_tokens integer NOT NULL DEFAULT 0,

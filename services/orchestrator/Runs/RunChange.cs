@@ -41,8 +41,10 @@ public sealed class RunChange
     public List<NewEvent> Events { get; } = [];
 }
 
+/// <summary>A planned step; one that already exists and has not succeeded is replaced by it (a re-plan).</summary>
 public sealed record NewStep(
-    string Id, int Position, string Kind, string Title, string Instruction, string? Tool, JsonObject? Arguments, string[] DependsOn, string? Acceptance);
+    string Id, int Position, string Kind, string Title, string Instruction, string? Tool, JsonObject? Arguments, string[] DependsOn, string? Acceptance,
+    JsonObject? Compensation);
 
 public sealed class StepChange
 {
@@ -56,6 +58,12 @@ public sealed class StepChange
     public JsonNode? Output { get; init; }
     public string? Error { get; init; }
     public bool ClearError { get; init; }
+    public bool? Replannable { get; init; }
+    public string? CompensationState { get; init; }
+    public string? CompensationError { get; init; }
+
+    /// <summary>Forgets a compensation's outcome: a retried run may need it again.</summary>
+    public bool ClearCompensation { get; init; }
     public Guid? InvocationId { get; init; }
     public decimal CostUsd { get; init; }
     public int PromptTokens { get; init; }

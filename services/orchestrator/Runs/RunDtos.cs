@@ -15,6 +15,7 @@ public sealed record RunDto(
     string? WebhookUrl,
     Guid? PlanId,
     int? PlanRevision,
+    int Replans,
     JsonNode? Output,
     RunUsageDto Usage,
     int LastEventSeq,
@@ -26,7 +27,7 @@ public sealed record RunDto(
 {
     public static RunDto From(RunRow run, IReadOnlyList<StepRow> steps) => new(
         run.Id, run.Agent, run.AgentVersion, run.State, run.Reason, run.Goal, RunJson.Parse(run.Input), RunJson.Parse(run.Metadata), run.WebhookUrl,
-        run.PlanId, run.PlanRevision, RunJson.Parse(run.Output), new RunUsageDto(run.PromptTokens, run.CompletionTokens, run.CostUsd), run.EventSeq,
+        run.PlanId, run.PlanRevision, run.Replans, RunJson.Parse(run.Output), new RunUsageDto(run.PromptTokens, run.CompletionTokens, run.CostUsd), run.EventSeq,
         run.CreatedAt, run.UpdatedAt, run.FinishedAt, run.Deadline, [.. steps.Select(StepDto.From)]);
 }
 
@@ -47,6 +48,7 @@ public sealed record StepDto(
     JsonNode? Output,
     string? Error,
     Guid? InvocationId,
+    CompensationDto? Compensation,
     RunUsageDto Usage,
     DateTime? StartedAt,
     DateTime? FinishedAt)
@@ -54,8 +56,14 @@ public sealed record StepDto(
     public static StepDto From(StepRow step) => new(
         step.Id, step.Kind, step.Title, step.Instruction, step.Tool, RunJson.Parse(step.Arguments), step.DependsOn, step.Acceptance, step.State,
         step.Attempts, RunJson.Parse(step.AttemptLog), RunJson.Parse(step.Output), step.Error, step.InvocationId,
+        RunJson.Parse(step.Compensation) is { } compensation
+            ? new CompensationDto(compensation["tool"]!.GetValue<string>(), compensation["arguments"]?.DeepClone(), step.CompensationState, step.CompensationError)
+            : null,
         new RunUsageDto(step.PromptTokens, step.CompletionTokens, step.CostUsd), step.StartedAt, step.FinishedAt);
 }
+
+/// <summary>The call that undoes a step, and (once the run failed after it) whether it did.</summary>
+public sealed record CompensationDto(string Tool, JsonNode? Arguments, string? State, string? Error);
 
 /// <summary>A run in a list: no steps, input or output.</summary>
 public sealed record RunSummaryDto(Guid Id, string Agent, int AgentVersion, string State, string? Reason, string Goal, RunUsageDto Usage, DateTime CreatedAt, DateTime? FinishedAt)

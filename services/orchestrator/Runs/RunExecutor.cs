@@ -71,10 +71,12 @@ public sealed partial class RunExecutor(
 
     private async Task<bool> PlanAsync(RunExecution x, CancellationToken token)
     {
-        if (x.Agent.Mode != "plan")
+        if (x.Agent.Mode == "react")
         {
-            await EndAsync(x, RunStates.Failed, $"Agent mode '{x.Agent.Mode}' is not run by this orchestrator version; use mode 'plan'.");
-            return false;
+            var start = new RunChange { State = RunStates.Running, Events = { new("run.started", null, new JsonObject { ["mode"] = "react" }) } };
+            start.NewSteps.Add(ReactTurns.First());
+            await CommitAsync(x, start);
+            return true;
         }
 
         if (x.Run.State == RunStates.Queued)
@@ -82,9 +84,12 @@ public sealed partial class RunExecutor(
             await CommitAsync(x, new RunChange { State = RunStates.Planning, Events = { new("run.planning", null, []) } });
         }
 
+        // The planner's model failing is counted like a step's attempts, and moves planning to the fallback model.
+        var model = x.Agent.Model;
+        var modelFailures = 0;
         while (true)
         {
-            switch (await plans.PlanAsync(x.RunKey, x.Run, x.Agent, token))
+            switch (await plans.PlanAsync(x.RunKey, x.Run, x.Agent, model, token))
             {
                 case PlanCalls.Outcome.Made made:
                     var change = new RunChange
@@ -108,9 +113,28 @@ public sealed partial class RunExecutor(
                 case PlanCalls.Outcome.Refused refused:
                     await EndAsync(x, RunStates.Failed, refused.Reason);
                     return false;
-                case PlanCalls.Outcome.Transient transient:
+                case PlanCalls.Outcome.Transient { ModelUnavailable: false } transient:
                     LogTransient(x.Run.Id, "plan", transient.Reason);
                     await Task.Delay(transient.RetryAfter, time, token);
+                    break;
+                case PlanCalls.Outcome.Transient unavailable:
+                    modelFailures++;
+                    if (modelFailures < x.Agent.Retries.MaxAttempts)
+                    {
+                        LogTransient(x.Run.Id, "plan", unavailable.Reason);
+                        await Task.Delay(Backoff(x, modelFailures), time, token);
+                    }
+                    else if (x.Agent.FallbackModel is { } fallback && model != fallback)
+                    {
+                        LogFallback(x.Run.Id, "plan", fallback, unavailable.Reason);
+                        (model, modelFailures) = (fallback, 0);
+                    }
+                    else
+                    {
+                        await FailAsync(x, $"No plan could be made: {unavailable.Reason}", token);
+                        return false;
+                    }
+
                     break;
             }
         }
@@ -125,7 +149,7 @@ public sealed partial class RunExecutor(
         var parked = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
-            if (running.Count == 0 && await EndIfDecidedAsync(x))
+            if (running.Count == 0 && await EndIfDecidedAsync(x, token))
             {
                 return;
             }
@@ -160,7 +184,7 @@ public sealed partial class RunExecutor(
                 var next = notBefore.Values.Where(at => at > now).DefaultIfEmpty().Min();
                 if (next == default)
                 {
-                    await EndAsync(x, RunStates.Failed, "No step can run: every remaining step depends on one that did not succeed.");
+                    await FailAsync(x, "No step can run: every remaining step depends on one that did not succeed.", token);
                     return;
                 }
 
@@ -270,14 +294,50 @@ public sealed partial class RunExecutor(
         {
             case StepKinds.Model when OverBudget(x):
                 return Task.FromResult<StepOutcome>(new StepOutcome.Failed(BudgetSpent(x), Final: true));
+            case StepKinds.Model when x.Agent.Mode == "react" && ReactTurns.IsTurn(step):
+                return TakeTurnAsync(x, step, key, token);
             case StepKinds.Model:
-                return models.CompleteAsync(x.RunKey, x.Agent.Model, StepInputs.Messages(x.Run, x.Agent, step, x.Steps),
-                    IsLast(x, step) ? x.Agent.OutputSchema : null, key, x.Run.Id, step.Id, token);
+                return CompleteAsync(x, step, key, token);
             case StepKinds.Tool when step.Tool is { } tool:
                 return tools.InvokeAsync(x.RunKey, tool, StepInputs.Arguments(step, x.Steps), $"{key}:call:0", x.Run.Id, step.Id, token);
             default:
                 return Task.FromResult<StepOutcome>(new StepOutcome.Failed($"A '{step.Kind}' step cannot run here.", Final: true));
         }
+    }
+
+    /// <summary>The agent's model answers, or when it cannot (every deployment of its alias failed) the fallback model.</summary>
+    private async Task<StepOutcome> CompleteAsync(RunExecution x, StepRow step, string key, CancellationToken token)
+    {
+        var outputSchema = IsLast(x, step) ? x.Agent.OutputSchema : null;
+        var outcome = await models.CompleteAsync(x.RunKey, x.Agent.Model, StepInputs.Messages(x.Run, x.Agent, step, x.Steps), outputSchema,
+            key, x.Run.Id, step.Id, token);
+        if (outcome is not StepOutcome.Failed { ModelUnavailable: true } unavailable || x.Agent.FallbackModel is not { } fallback)
+        {
+            return outcome is StepOutcome.Succeeded answered ? answered with { Model = x.Agent.Model } : outcome;
+        }
+
+        LogFallback(x.Run.Id, step.Id, fallback, unavailable.Reason);
+        var fromFallback = await models.CompleteAsync(x.RunKey, fallback, StepInputs.Messages(x.Run, x.Agent, step, x.Steps), outputSchema,
+            $"{key}:fallback", x.Run.Id, step.Id, token);
+        return fromFallback is StepOutcome.Succeeded fallbackAnswered ? fallbackAnswered with { Model = fallback } : fromFallback;
+    }
+
+    /// <summary>One turn of a react loop: the conversation so far, and the agent's tools unless the turn must answer.</summary>
+    private async Task<StepOutcome> TakeTurnAsync(RunExecution x, StepRow turn, string key, CancellationToken token)
+    {
+        JsonArray? functions = null;
+        if (!ReactTurns.MustAnswer(x.Agent, x.Steps, turn))
+        {
+            (functions, var unavailable) = await tools.FunctionsAsync(x.RunKey, x.Agent.Tools, token);
+            if (unavailable is not null)
+            {
+                return unavailable;
+            }
+        }
+
+        var outcome = await models.CompleteAsync(x.RunKey, x.Agent.Model, ReactTurns.Conversation(x.Run, x.Agent, x.Steps, turn), x.Agent.OutputSchema,
+            key, x.Run.Id, turn.Id, token, functions, functions is null ? null : "auto");
+        return outcome is StepOutcome.Succeeded answered ? answered with { Model = x.Agent.Model } : outcome;
     }
 
     /// <summary>Records an attempt's outcome; answers when to try the step again, if it is to be.</summary>
@@ -293,8 +353,16 @@ public sealed partial class RunExecutor(
         switch (attempt.Outcome)
         {
             case StepOutcome.Succeeded succeeded:
+                var (output, next) = x.Agent.Mode == "react" && ReactTurns.IsTurn(step) && succeeded.Output is { } said
+                    ? ReactTurns.After(x.Agent, x.Steps, step, said)
+                    : (succeeded.Output, []);
                 log["outcome"] = "succeeded";
-                await CommitAsync(x, new RunChange
+                if (succeeded.Model is { } model)
+                {
+                    log["model"] = model;
+                }
+
+                var success = new RunChange
                 {
                     CostUsd = succeeded.CostUsd,
                     PromptTokens = succeeded.PromptTokens,
@@ -303,7 +371,7 @@ public sealed partial class RunExecutor(
                     {
                         new StepChange
                         {
-                            Id = step.Id, State = StepStates.Succeeded, Attempt = log, Output = succeeded.Output,
+                            Id = step.Id, State = StepStates.Succeeded, Attempt = log, Output = output,
                             ClearError = true, InvocationId = succeeded.InvocationId, CostUsd = succeeded.CostUsd, PromptTokens = succeeded.PromptTokens,
                             CompletionTokens = succeeded.CompletionTokens, Finished = true,
                         },
@@ -313,11 +381,14 @@ public sealed partial class RunExecutor(
                         new("step.succeeded", step.Id, new JsonObject
                         {
                             ["attempt"] = attempt.Number,
+                            ["model"] = succeeded.Model,
                             ["costUsd"] = succeeded.CostUsd,
-                            ["output"] = Preview(succeeded.Output),
+                            ["output"] = Preview(output),
                         }),
                     },
-                });
+                };
+                success.NewSteps.AddRange(next);
+                await CommitAsync(x, success);
                 return null;
             case StepOutcome.Parked parked:
                 var park = new RunChange { Steps = { new StepChange { Id = step.Id, State = StepStates.WaitingApproval, InvocationId = parked.InvocationId } } };
@@ -329,7 +400,7 @@ public sealed partial class RunExecutor(
                 await CommitAsync(x, park);
                 return null;
             case StepOutcome.Failed failed when !failed.Final && attempt.Number < x.Agent.Retries.MaxAttempts:
-                var delay = TimeSpan.FromSeconds(x.Agent.Retries.BackoffSeconds * Math.Pow(2, attempt.Number - 1));
+                var delay = Backoff(x, attempt.Number);
                 log["outcome"] = "failed";
                 log["error"] = failed.Reason;
                 await CommitAsync(x, new RunChange
@@ -343,8 +414,15 @@ public sealed partial class RunExecutor(
                 log["error"] = failed.Reason;
                 await CommitAsync(x, new RunChange
                 {
-                    Steps = { new StepChange { Id = step.Id, State = StepStates.Failed, Attempt = log, Error = failed.Reason, InvocationId = failed.InvocationId, Finished = true } },
-                    Events = { new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason }) },
+                    Steps =
+                    {
+                        new StepChange
+                        {
+                            Id = step.Id, State = StepStates.Failed, Attempt = log, Error = failed.Reason, Replannable = !failed.Final,
+                            InvocationId = failed.InvocationId, Finished = true,
+                        },
+                    },
+                    Events = { new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final }) },
                 });
                 return null;
             default:
@@ -352,27 +430,42 @@ public sealed partial class RunExecutor(
         }
     }
 
-    /// <summary>Ends the run when every step succeeded, one failed for good, or the budget is spent; true when it ended.</summary>
-    private async Task<bool> EndIfDecidedAsync(RunExecution x)
+    /// <summary>
+    /// Ends the run when every step succeeded, one failed for good, or the budget is spent; a step that failed in a way
+    /// the planner may work around is re-planned first, a bounded number of times. True when the run ended.
+    /// </summary>
+    private async Task<bool> EndIfDecidedAsync(RunExecution x, CancellationToken token)
     {
-        if (x.Steps.Values.FirstOrDefault(s => s.State == StepStates.Failed) is { } failed)
-        {
-            await EndAsync(x, RunStates.Failed, $"Step '{failed.Id}' failed: {failed.Error}");
-            return true;
-        }
-
         if (OverBudget(x))
         {
-            await EndAsync(x, RunStates.Failed, BudgetSpent(x));
+            await FailAsync(x, BudgetSpent(x), token);
             return true;
         }
 
-        if (x.Steps.Count > 0 && x.Steps.Values.All(s => s.State == StepStates.Succeeded))
+        if (x.Steps.Values.FirstOrDefault(s => s.State == StepStates.Failed) is { } failed)
+        {
+            if (!failed.Replannable || x.Run.Replans >= x.Agent.MaxReplans || x.Run.PlanId is null)
+            {
+                await FailAsync(x, $"Step '{failed.Id}' failed: {failed.Error}", token);
+                return true;
+            }
+
+            if (await ReplanAsync(x, failed, token) is { } refusal)
+            {
+                await FailAsync(x, $"Step '{failed.Id}' failed: {failed.Error}; re-planning around it did not work: {refusal}", token);
+                return true;
+            }
+
+            return false;
+        }
+
+        var live = Live(x).ToList();
+        if (live.Count > 0 && live.All(s => s.State == StepStates.Succeeded))
         {
             var output = Output(x);
             if (x.Agent.OutputSchema is { } schema && await OutputProblemAsync(schema, output) is { } problem)
             {
-                await EndAsync(x, RunStates.Failed, $"The output does not match the agent's output schema: {problem}");
+                await FailAsync(x, $"The output does not match the agent's output schema: {problem}", token);
                 return true;
             }
 
@@ -382,6 +475,110 @@ public sealed partial class RunExecutor(
 
         return false;
     }
+
+    /// <summary>
+    /// Asks the planning service for a revision around <paramref name="failed"/> and puts its steps in place of those
+    /// that had not succeeded; null when it did, else why not.
+    /// </summary>
+    private async Task<string?> ReplanAsync(RunExecution x, StepRow failed, CancellationToken token)
+    {
+        var succeeded = Live(x).Where(s => s.State == StepStates.Succeeded).ToList();
+        while (true)
+        {
+            switch (await plans.ReviseAsync(x.RunKey, x.Run, x.Agent, succeeded, failed, token))
+            {
+                case PlanCalls.Outcome.Made made:
+                    var kept = succeeded.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+                    var planned = made.Plan.Steps.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+                    var change = new RunChange
+                    {
+                        PlanId = made.Plan.Id,
+                        PlanRevision = made.Plan.Revision,
+                        Replans = 1,
+                        Events =
+                        {
+                            new("run.replanned", failed.Id, new JsonObject
+                            {
+                                ["revision"] = made.Plan.Revision,
+                                ["reason"] = failed.Error,
+                                ["steps"] = new JsonArray([.. made.Plan.Steps.Select(s => JsonValue.Create(s.Id))]),
+                            }),
+                        },
+                    };
+                    change.NewSteps.AddRange(made.Plan.Steps.Where(s => !kept.Contains(s.Id)));
+                    change.Steps.AddRange(Live(x).Where(s => s.State != StepStates.Succeeded && !planned.Contains(s.Id))
+                        .Select(s => new StepChange { Id = s.Id, State = StepStates.Superseded, Finished = true }));
+                    await CommitAsync(x, change);
+                    return null;
+                case PlanCalls.Outcome.Refused refused:
+                    return refused.Reason;
+                case PlanCalls.Outcome.Transient { ModelUnavailable: true } unavailable:
+                    return unavailable.Reason;
+                case PlanCalls.Outcome.Transient transient:
+                    LogTransient(x.Run.Id, "re-plan", transient.Reason);
+                    await Task.Delay(transient.RetryAfter, time, token);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends the run as failed after undoing what its steps did: each succeeded step with a compensation gets its
+    /// compensating call, newest first, each recorded as it ends so a replica taking over asks only the rest.
+    /// </summary>
+    private async Task FailAsync(RunExecution x, string reason, CancellationToken token)
+    {
+        var toUndo = Live(x).Where(s => s.State == StepStates.Succeeded && s.Compensation is not null && s.CompensationState is null)
+            .OrderByDescending(s => s.FinishedAt).ThenByDescending(s => s.Position).ToList();
+        foreach (var step in toUndo)
+        {
+            await CompensateAsync(x, step, token);
+        }
+
+        var undone = Live(x).Where(s => s.CompensationState is not null).ToList();
+        var failures = undone.Where(s => s.CompensationState == StepStates.Failed).Select(s => s.Id).ToList();
+        var summary = undone.Count == 0 ? ""
+            : failures.Count == 0 ? $" Compensated: {string.Join(", ", undone.Select(s => s.Id))}."
+            : $" Compensation failed for: {string.Join(", ", failures)}.";
+        await EndAsync(x, RunStates.Failed, reason + summary);
+    }
+
+    private async Task CompensateAsync(RunExecution x, StepRow step, CancellationToken token)
+    {
+        var (tool, arguments) = StepInputs.Compensation(step, x.Steps);
+        var key = $"run:{x.Run.Id}:step:{step.Id}:attempt:{step.Attempts}:compensate";
+        StepOutcome outcome;
+        while ((outcome = await tools.InvokeAsync(x.RunKey, tool, arguments, key, x.Run.Id, step.Id, token)) is StepOutcome.Transient transient)
+        {
+            LogTransient(x.Run.Id, $"{step.Id} compensation", transient.Reason);
+            await Task.Delay(transient.RetryAfter, time, token);
+        }
+
+        var error = outcome switch
+        {
+            StepOutcome.Succeeded => null,
+            StepOutcome.Failed failed => failed.Reason,
+            StepOutcome.Parked parked => $"The call {parked.InvocationId} waits for an approval; it runs if it is approved, after the run ended.",
+            _ => $"The call ended as {outcome.GetType().Name}.",
+        };
+        await CommitAsync(x, new RunChange
+        {
+            Steps = { new StepChange { Id = step.Id, CompensationState = error is null ? StepStates.Succeeded : StepStates.Failed, CompensationError = error } },
+            Events =
+            {
+                new(error is null ? "step.compensated" : "step.compensation_failed", step.Id, new JsonObject
+                {
+                    ["tool"] = tool,
+                    ["arguments"] = arguments.DeepClone(),
+                    ["output"] = outcome is StepOutcome.Succeeded { Output: { } output } ? Preview(output) : null,
+                    ["error"] = error,
+                }),
+            },
+        });
+    }
+
+    /// <summary>The steps of the plan's current revision: those a re-plan replaced are history.</summary>
+    private static IEnumerable<StepRow> Live(RunExecution x) => x.Steps.Values.Where(s => s.State != StepStates.Superseded);
 
     private async Task ParkAsync(RunExecution x, DateTimeOffset recheckAt)
     {
@@ -434,7 +631,7 @@ public sealed partial class RunExecutor(
     /// <summary>The last step's answer; when the plan ends in several steps, their answers by step id.</summary>
     private static JsonNode? Output(RunExecution x)
     {
-        var last = x.Steps.Values.Where(s => IsLast(x, s)).OrderBy(s => s.Position).ToList();
+        var last = Live(x).Where(s => IsLast(x, s)).OrderBy(s => s.Position).ToList();
         if (last.Count == 1)
         {
             return StructuredOrText(last[0].Output);
@@ -449,7 +646,7 @@ public sealed partial class RunExecutor(
         return outputs;
     }
 
-    private static bool IsLast(RunExecution x, StepRow step) => !x.Steps.Values.Any(s => s.DependsOn.Contains(step.Id));
+    private static bool IsLast(RunExecution x, StepRow step) => !Live(x).Any(s => s.DependsOn.Contains(step.Id));
 
     /// <summary>A model's answer that is JSON (asked for with the output schema) is the output itself, not a string of it.</summary>
     private static JsonNode? StructuredOrText(string? stored)
@@ -476,6 +673,8 @@ public sealed partial class RunExecutor(
         var errors = compiled.Validate(output?.ToJsonString() ?? "null");
         return errors.Count == 0 ? null : string.Join("; ", errors.Take(5).Select(e => $"{(e.Path is { Length: > 0 } path ? path : "#")}: {e.Kind}"));
     }
+
+    private static TimeSpan Backoff(RunExecution x, int failures) => TimeSpan.FromSeconds(x.Agent.Retries.BackoffSeconds * Math.Pow(2, failures - 1));
 
     private static bool OverBudget(RunExecution x) => x.Agent.BudgetUsd is { } budget && x.Run.CostUsd >= budget;
 
@@ -541,6 +740,9 @@ public sealed partial class RunExecutor(
     [LoggerMessage(LogLevel.Information, "Run {RunId}, {Step}: {Reason}; asking again")]
     private partial void LogTransient(Guid runId, string step, string reason);
 
+    [LoggerMessage(LogLevel.Warning, "Run {RunId}, {Step}: the model could not answer ({Reason}); asking the fallback model {Fallback}")]
+    private partial void LogFallback(Guid runId, string step, string fallback, string reason);
+
     [LoggerMessage(LogLevel.Warning, "A revoked run key is still in the Redis index until the next sync")]
     private partial void LogKeyNotWithdrawn(Exception exception);
 }
@@ -561,15 +763,19 @@ public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAg
         Run.Reason = change.Reason ?? Run.Reason;
         Run.PlanId = change.PlanId ?? Run.PlanId;
         Run.PlanRevision = change.PlanRevision ?? Run.PlanRevision;
+        Run.Replans += change.Replans;
         Run.CostUsd += change.CostUsd;
         Run.PromptTokens += change.PromptTokens;
         Run.CompletionTokens += change.CompletionTokens;
         foreach (var step in change.NewSteps)
         {
+            // A step a re-plan replaced keeps counting its attempts, as its row does.
+            var replaced = Steps.GetValueOrDefault(step.Id);
             Steps[step.Id] = new StepRow
             {
                 RunId = Run.Id, Id = step.Id, Position = step.Position, Kind = step.Kind, Title = step.Title, Instruction = step.Instruction,
                 Tool = step.Tool, Arguments = step.Arguments?.ToJsonString(), DependsOn = step.DependsOn, Acceptance = step.Acceptance,
+                Compensation = step.Compensation?.ToJsonString(), Attempts = replaced?.Attempts ?? 0, AttemptLog = replaced?.AttemptLog ?? "[]",
             };
         }
 
@@ -580,6 +786,9 @@ public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAg
             step.Attempts = stepChange.Attempts ?? step.Attempts;
             step.Output = stepChange.Output?.ToJsonString() ?? step.Output;
             step.Error = stepChange.ClearError ? null : stepChange.Error ?? step.Error;
+            step.Replannable = stepChange.Replannable ?? step.Replannable;
+            step.CompensationState = stepChange.ClearCompensation ? null : stepChange.CompensationState ?? step.CompensationState;
+            step.CompensationError = stepChange.ClearCompensation ? null : stepChange.CompensationError ?? step.CompensationError;
             step.InvocationId = stepChange.InvocationId ?? step.InvocationId;
             step.CostUsd += stepChange.CostUsd;
             step.StartedAt = stepChange.StartedAt ?? step.StartedAt;

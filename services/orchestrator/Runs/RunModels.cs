@@ -29,6 +29,9 @@ public static class StepStates
     public const string Approved = "approved";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
+
+    /// <summary>Replaced by a later revision of the plan before it finished; it never runs again.</summary>
+    public const string Superseded = "superseded";
 }
 
 public static class StepKinds
@@ -50,10 +53,12 @@ public sealed record RunAgent(
     string Mode,
     int MaxSteps,
     int MaxToolCalls,
+    int MaxReplans,
     decimal? BudgetUsd,
     RunAgentTimeouts Timeouts,
     RunAgentRetries Retries,
     RunAgentApprovals Approvals,
+    Dictionary<string, RunCompensation> Compensations,
     JsonElement? OutputSchema)
 {
     public static RunAgent Read(string json) => JsonSerializer.Deserialize<RunAgent>(json, RunJson.Options)
@@ -65,6 +70,8 @@ public sealed record RunAgentTimeouts(int RunSeconds, int StepSeconds);
 public sealed record RunAgentRetries(int MaxAttempts, int BackoffSeconds);
 
 public sealed record RunAgentApprovals(string[] Require, string[] Skip);
+
+public sealed record RunCompensation(string Tool, JsonObject Arguments);
 
 /// <summary>A run row as the engine and the API read it.</summary>
 public sealed class RunRow
@@ -111,12 +118,19 @@ public sealed class StepRow
     public string? Arguments { get; init; }
     public string[] DependsOn { get; init; } = [];
     public string? Acceptance { get; init; }
+
+    /// <summary>The call (<see cref="RunCompensation"/> as JSON, its arguments filled in when it runs) that undoes this step.</summary>
+    public string? Compensation { get; init; }
+
     public string State { get; set; } = StepStates.Pending;
     public int Attempts { get; set; }
     public string AttemptLog { get; set; } = "[]";
     public string? Output { get; set; }
     public string? Error { get; set; }
+    public bool Replannable { get; set; }
     public Guid? InvocationId { get; set; }
+    public string? CompensationState { get; set; }
+    public string? CompensationError { get; set; }
     public decimal CostUsd { get; set; }
     public int PromptTokens { get; set; }
     public int CompletionTokens { get; set; }

@@ -23,8 +23,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
 
     private const string StepColumns = """
         run_id AS RunId, id, position, kind, title, instruction, tool, arguments::text AS Arguments, depends_on AS DependsOn,
-        acceptance, state, attempts, attempt_log::text AS AttemptLog, output::text AS Output, error, invocation_id AS InvocationId,
-        cost_usd AS CostUsd, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens, started_at AS StartedAt,
+        acceptance, compensation::text AS Compensation, state, attempts, attempt_log::text AS AttemptLog, output::text AS Output, error, invocation_id AS InvocationId,
+        replannable, compensation_state AS CompensationState, compensation_error AS CompensationError, cost_usd AS CostUsd, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens, started_at AS StartedAt,
         finished_at AS FinishedAt
         """;
 
@@ -103,10 +103,19 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                            ELSE lease_owner = @owner END
                 RETURNING tenant_id, event_seq, webhook_url, run_key_id, state, deadline),
             new_steps AS (
-                INSERT INTO run_steps (run_id, id, tenant_id, position, kind, title, instruction, tool, arguments, depends_on, acceptance, state)
-                SELECT @runId, s.id, run.tenant_id, s.position, s.kind, s.title, s.instruction, s.tool, s.arguments, s.depends_on, s.acceptance, 'pending'
+                INSERT INTO run_steps (run_id, id, tenant_id, position, kind, title, instruction, tool, arguments, depends_on, acceptance,
+                    compensation, state)
+                SELECT @runId, s.id, run.tenant_id, s.position, s.kind, s.title, s.instruction, s.tool, s.arguments, s.depends_on, s.acceptance,
+                    s.compensation, 'pending'
                 FROM run, jsonb_to_recordset(@newSteps::jsonb) AS s(id text, position int, kind text, title text, instruction text, tool text,
-                    arguments jsonb, depends_on text[], acceptance text)),
+                    arguments jsonb, depends_on text[], acceptance text, compensation jsonb)
+                -- A re-plan replaces a step that has not succeeded; its attempts go on counting, so its calls get new keys.
+                ON CONFLICT (run_id, id) DO UPDATE SET
+                    position = excluded.position, kind = excluded.kind, title = excluded.title, instruction = excluded.instruction,
+                    tool = excluded.tool, arguments = excluded.arguments, depends_on = excluded.depends_on, acceptance = excluded.acceptance,
+                    compensation = excluded.compensation, state = 'pending', output = NULL, error = NULL, replannable = false,
+                    invocation_id = NULL, started_at = NULL, finished_at = NULL
+                WHERE run_steps.state <> 'succeeded'),
             changed_steps AS (
                 UPDATE run_steps st SET
                     state = COALESCE(c.state, st.state),
@@ -114,6 +123,9 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                     attempt_log = CASE WHEN c.attempt IS NULL THEN st.attempt_log ELSE st.attempt_log || jsonb_build_array(c.attempt) END,
                     output = COALESCE(c.output, st.output),
                     error = CASE WHEN c.clear_error THEN NULL ELSE COALESCE(c.error, st.error) END,
+                    replannable = COALESCE(c.replannable, st.replannable),
+                    compensation_state = CASE WHEN c.clear_compensation THEN NULL ELSE COALESCE(c.compensation_state, st.compensation_state) END,
+                    compensation_error = CASE WHEN c.clear_compensation THEN NULL ELSE COALESCE(c.compensation_error, st.compensation_error) END,
                     invocation_id = COALESCE(c.invocation_id, st.invocation_id),
                     cost_usd = st.cost_usd + c.cost_usd,
                     prompt_tokens = st.prompt_tokens + c.prompt_tokens,
@@ -121,7 +133,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                     started_at = COALESCE(c.started_at, st.started_at),
                     finished_at = CASE WHEN c.finished THEN now() ELSE st.finished_at END
                 FROM run, jsonb_to_recordset(@stepChanges::jsonb) AS c(id text, state text, attempts int, attempt jsonb, output jsonb, error text,
-                    clear_error boolean, invocation_id uuid, cost_usd numeric, prompt_tokens int, completion_tokens int, started_at timestamptz,
+                    clear_error boolean, replannable boolean, compensation_state text, compensation_error text,
+                    clear_compensation boolean, invocation_id uuid, cost_usd numeric, prompt_tokens int, completion_tokens int, started_at timestamptz,
                     finished boolean)
                 WHERE st.run_id = @runId AND st.id = c.id),
             events AS (
@@ -165,12 +178,13 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 newSteps = JsonSerializer.Serialize(change.NewSteps.Select(s => new
                 {
                     id = s.Id, position = s.Position, kind = s.Kind, title = s.Title, instruction = s.Instruction, tool = s.Tool,
-                    arguments = s.Arguments, depends_on = s.DependsOn, acceptance = s.Acceptance,
+                    arguments = s.Arguments, depends_on = s.DependsOn, acceptance = s.Acceptance, compensation = s.Compensation,
                 })),
                 stepChanges = JsonSerializer.Serialize(change.Steps.Select(s => new
                 {
                     id = s.Id, state = s.State, attempts = s.Attempts, attempt = s.Attempt, output = s.Output, error = s.Error,
-                    clear_error = s.ClearError, invocation_id = s.InvocationId, cost_usd = s.CostUsd, prompt_tokens = s.PromptTokens,
+                    clear_error = s.ClearError, replannable = s.Replannable, compensation_state = s.CompensationState,
+                    compensation_error = s.CompensationError, clear_compensation = s.ClearCompensation, invocation_id = s.InvocationId, cost_usd = s.CostUsd, prompt_tokens = s.PromptTokens,
                     completion_tokens = s.CompletionTokens, started_at = s.StartedAt, finished = s.Finished,
                 })),
                 events = JsonSerializer.Serialize(change.Events.Select((e, i) => new { n = i + 1, type = e.Type, step_id = e.StepId, data = e.Data })),

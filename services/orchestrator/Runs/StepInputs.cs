@@ -14,7 +14,23 @@ public static partial class StepInputs
     private const int MaxShownOutput = 8 * 1024;
 
     public static JsonObject Arguments(StepRow step, IReadOnlyDictionary<string, StepRow> steps) =>
-        step.Arguments is { } json && JsonNode.Parse(json) is JsonObject arguments ? (JsonObject)Fill(arguments, steps)! : [];
+        step.Arguments is { } json && JsonNode.Parse(json) is JsonObject arguments
+            ? (JsonObject)Fill(arguments, StepReference(), match => Resolve(match, steps))!
+            : [];
+
+    /// <summary>
+    /// The call undoing <paramref name="step"/>: its compensation's tool, with <c>{{output.…}}</c> and
+    /// <c>{{arguments.…}}</c> taken from what the step was given and answered.
+    /// </summary>
+    public static (string Tool, JsonObject Arguments) Compensation(StepRow step, IReadOnlyDictionary<string, StepRow> steps)
+    {
+        var compensation = JsonNode.Parse(step.Compensation!)!;
+        var given = Arguments(step, steps);
+        var answered = JsonNode.Parse(step.Output ?? "null");
+        var arguments = Fill(compensation["arguments"], OwnReference(), match =>
+            Walk(match.Groups["root"].Value == "output" ? answered : given, match.Groups["path"].Value));
+        return (compensation["tool"]!.GetValue<string>(), arguments as JsonObject ?? []);
+    }
 
     public static JsonArray Messages(RunRow run, RunAgent agent, StepRow step, IReadOnlyDictionary<string, StepRow> steps)
     {
@@ -52,24 +68,24 @@ public static partial class StepInputs
         return messages;
     }
 
-    private static JsonNode? Fill(JsonNode? node, IReadOnlyDictionary<string, StepRow> steps) => node switch
+    private static JsonNode? Fill(JsonNode? node, Regex reference, Func<Match, JsonNode?> resolve) => node switch
     {
-        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Fill(p.Value, steps)))),
-        JsonArray array => new JsonArray([.. array.Select(item => Fill(item, steps))]),
-        JsonValue value when value.TryGetValue<string>(out var text) => FillText(text, steps),
+        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key, Fill(p.Value, reference, resolve)))),
+        JsonArray array => new JsonArray([.. array.Select(item => Fill(item, reference, resolve))]),
+        JsonValue value when value.TryGetValue<string>(out var text) => FillText(text, reference, resolve),
         _ => node?.DeepClone(),
     };
 
     /// <summary>A string that is one reference becomes the value itself (a number stays a number); else references are spliced in as text.</summary>
-    private static JsonNode? FillText(string text, IReadOnlyDictionary<string, StepRow> steps)
+    private static JsonNode? FillText(string text, Regex reference, Func<Match, JsonNode?> resolve)
     {
-        var whole = Reference().Match(text);
+        var whole = reference.Match(text);
         if (whole.Success && whole.Length == text.Length)
         {
-            return Resolve(whole, steps)?.DeepClone();
+            return resolve(whole)?.DeepClone();
         }
 
-        return JsonValue.Create(Reference().Replace(text, match => Resolve(match, steps) switch
+        return JsonValue.Create(reference.Replace(text, match => resolve(match) switch
         {
             JsonValue value when value.TryGetValue<string>(out var s) => s,
             null => "",
@@ -77,15 +93,14 @@ public static partial class StepInputs
         }));
     }
 
-    private static JsonNode? Resolve(Match reference, IReadOnlyDictionary<string, StepRow> steps)
-    {
-        if (!steps.TryGetValue(reference.Groups["id"].Value, out var step))
-        {
-            return null;
-        }
+    private static JsonNode? Resolve(Match reference, IReadOnlyDictionary<string, StepRow> steps) =>
+        steps.TryGetValue(reference.Groups["id"].Value, out var step)
+            ? Walk(JsonNode.Parse(step.Output ?? "null"), reference.Groups["path"].Value)
+            : null;
 
-        var node = JsonNode.Parse(step.Output ?? "null");
-        foreach (var field in reference.Groups["path"].Value.Split('.', StringSplitOptions.RemoveEmptyEntries))
+    private static JsonNode? Walk(JsonNode? node, string path)
+    {
+        foreach (var field in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
         {
             node = node switch
             {
@@ -99,5 +114,8 @@ public static partial class StepInputs
     }
 
     [GeneratedRegex(@"\{\{\s*steps\.(?<id>[A-Za-z0-9_-]+)\.output(?<path>(\.[A-Za-z0-9_-]+)*)\s*\}\}")]
-    private static partial Regex Reference();
+    private static partial Regex StepReference();
+
+    [GeneratedRegex(@"\{\{\s*(?<root>output|arguments)(?<path>(\.[A-Za-z0-9_-]+)*)\s*\}\}")]
+    private static partial Regex OwnReference();
 }

@@ -8,7 +8,7 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("planningdb");
+        builder.AddServiceDatabase("planningdb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddTenantPurge("plan_revisions", "plans");

@@ -13,7 +13,7 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("tooldb");
+        builder.AddServiceDatabase("tooldb");
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();

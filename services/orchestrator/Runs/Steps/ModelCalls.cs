@@ -18,9 +18,13 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
     /// <summary>The most of a model's answer kept as a step's output.</summary>
     private const int MaxAnswerChars = 256 * 1024;
 
-    /// <summary>With <paramref name="outputSchema"/>, the answer is asked for as JSON valid against it (the run's final output).</summary>
+    /// <summary>
+    /// With <paramref name="outputSchema"/>, the answer is asked for as JSON valid against it (the run's final output).
+    /// With <paramref name="tools"/> (OpenAI function tools) the model may call them: the output is then
+    /// <c>{"content": …, "toolCalls": [{"id", "name", "arguments"}]}</c> rather than the answer's text.
+    /// </summary>
     public async Task<StepOutcome> CompleteAsync(string runKey, string model, JsonArray messages, JsonElement? outputSchema, string idempotencyKey,
-        Guid runId, string stepId, CancellationToken cancellationToken)
+        Guid runId, string stepId, CancellationToken cancellationToken, JsonArray? tools = null, string? toolChoice = null)
     {
         var body = new JsonObject
         {
@@ -29,6 +33,12 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
             ["stream"] = true,
             ["stream_options"] = new JsonObject { ["include_usage"] = true },
         };
+        if (tools is { Count: > 0 })
+        {
+            body["tools"] = tools;
+            body["tool_choice"] = toolChoice ?? "auto";
+        }
+
         if (outputSchema is { } schema)
         {
             body["response_format"] = new JsonObject
@@ -68,6 +78,12 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
                     return new StepOutcome.Failed($"The tenant's model budget is spent: {reason}", Final: true);
                 }
 
+                if (refusal.Contains("\"upstream_error\"", StringComparison.Ordinal) || refusal.Contains("\"upstream_timeout\"", StringComparison.Ordinal))
+                {
+                    // The gateway tried every deployment of the alias: the model itself is down, which the agent's fallback model is for.
+                    return new StepOutcome.Failed($"The model '{model}' could not answer: {reason}", ModelUnavailable: true);
+                }
+
                 return ServiceAnswers.IsTransient(response.StatusCode) || refusal.Contains("idempotency_key_in_use", StringComparison.Ordinal)
                     ? new StepOutcome.Transient(reason, ServiceAnswers.RetryAfter(response))
                     : new StepOutcome.Failed($"The model gateway refused the call: {reason}");
@@ -89,6 +105,7 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
     private async Task<StepOutcome> ReadStreamAsync(HttpResponseMessage response, Guid runId, string stepId, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
+        var calls = new SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>();
         JsonNode? usage = null;
         string? finish = null;
         string? failure = null;
@@ -123,6 +140,14 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
                     text.Append(delta);
                     await signals.DeltaAsync(runId, stepId, delta);
                 }
+
+                foreach (var call in choices[0]?["delta"]?["tool_calls"] as JsonArray ?? [])
+                {
+                    var index = call?["index"]?.GetValue<int>() ?? 0;
+                    var (id, name, arguments) = calls.GetValueOrDefault(index, (null, null, new StringBuilder()));
+                    arguments.Append(call?["function"]?["arguments"]?.GetValue<string>());
+                    calls[index] = (call?["id"]?.GetValue<string>() ?? id, call?["function"]?["name"]?.GetValue<string>() ?? name, arguments);
+                }
             }
         }
 
@@ -133,7 +158,7 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
 
         return finish is null
             ? new StepOutcome.Transient("The model gateway's stream ended without a finish", TimeSpan.FromSeconds(1))
-            : Answer(text.ToString(), usage);
+            : Answer(text.ToString(), [.. calls.Values.Select(c => (c.Id ?? "", c.Name ?? "", c.Arguments.ToString()))], usage);
     }
 
     private static StepOutcome Read(JsonNode? completion)
@@ -141,12 +166,23 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
         var message = completion?["choices"]?[0]?["message"];
         return message is null
             ? new StepOutcome.Failed("The model gateway's answer is not a chat completion.")
-            : Answer(message["content"]?.GetValue<string>() ?? "", completion?["usage"]);
+            : Answer(message["content"]?.GetValue<string>() ?? "",
+                [.. (message["tool_calls"] as JsonArray ?? []).Select(c => (
+                    c?["id"]?.GetValue<string>() ?? "", c?["function"]?["name"]?.GetValue<string>() ?? "", c?["function"]?["arguments"]?.GetValue<string>() ?? ""))],
+                completion?["usage"]);
     }
 
-    private static StepOutcome.Succeeded Answer(string text, JsonNode? usage) => new(
-        JsonValue.Create(text.Length <= MaxAnswerChars ? text : text[..MaxAnswerChars]),
+    private static StepOutcome.Succeeded Answer(string text, List<(string Id, string Name, string Arguments)> toolCalls, JsonNode? usage) => new(
+        toolCalls.Count == 0
+            ? JsonValue.Create(Bounded(text))
+            : new JsonObject
+            {
+                ["content"] = Bounded(text),
+                ["toolCalls"] = new JsonArray([.. toolCalls.Select(c => new JsonObject { ["id"] = c.Id, ["name"] = c.Name, ["arguments"] = c.Arguments })]),
+            },
         usage?["cost_usd"] is JsonValue cost ? decimal.Parse(cost.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture) : 0,
         usage?["prompt_tokens"]?.GetValue<int>() ?? 0,
         usage?["completion_tokens"]?.GetValue<int>() ?? 0);
+
+    private static string Bounded(string text) => text.Length <= MaxAnswerChars ? text : text[..MaxAnswerChars];
 }

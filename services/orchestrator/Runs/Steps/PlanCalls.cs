@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -20,23 +21,36 @@ public sealed class PlanCalls(IHttpClientFactory clients)
 
         public sealed record Refused(string Reason) : Outcome;
 
-        public sealed record Transient(string Reason, TimeSpan RetryAfter) : Outcome;
+        /// <summary>Asked again later; <paramref name="ModelUnavailable"/> when the planner's model could not answer.</summary>
+        public sealed record Transient(string Reason, TimeSpan RetryAfter, bool ModelUnavailable = false) : Outcome;
     }
 
-    public async Task<Outcome> PlanAsync(string runKey, RunRow run, RunAgent agent, CancellationToken cancellationToken)
+    public Task<Outcome> PlanAsync(string runKey, RunRow run, RunAgent agent, string model, CancellationToken cancellationToken) =>
+        SendAsync(runKey, "/v1/plans", new
+        {
+            goal = run.Goal,
+            context = Context(run, agent),
+            tools = agent.Tools,
+            model,
+            constraints = new { maxSteps = agent.MaxSteps, budgetUsd = agent.BudgetUsd },
+        }, agent, cancellationToken);
+
+    /// <summary>
+    /// A new revision of the run's plan around <paramref name="failed"/>: the succeeded steps stay as they ran, the
+    /// planner sees why the failed one failed.
+    /// </summary>
+    public Task<Outcome> ReviseAsync(string runKey, RunRow run, RunAgent agent, IEnumerable<StepRow> succeeded, StepRow failed, CancellationToken cancellationToken) =>
+        SendAsync(runKey, $"/v1/plans/{run.PlanId}/revisions", new
+        {
+            revision = run.PlanRevision,
+            completed = succeeded.Select(s => new { stepId = s.Id, output = JsonNode.Parse(s.Output ?? "null") }),
+            failed = new { stepId = failed.Id, observation = failed.Error },
+        }, agent, cancellationToken);
+
+    private async Task<Outcome> SendAsync(string runKey, string path, object body, RunAgent agent, CancellationToken cancellationToken)
     {
         using var client = clients.CreateClient(ClientName);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/plans")
-        {
-            Content = JsonContent.Create(new
-            {
-                goal = run.Goal,
-                context = Context(run, agent),
-                tools = agent.Tools,
-                model = agent.Model,
-                constraints = new { maxSteps = agent.MaxSteps, budgetUsd = agent.BudgetUsd },
-            }),
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", runKey);
 
         HttpResponseMessage response;
@@ -51,26 +65,34 @@ public sealed class PlanCalls(IHttpClientFactory clients)
 
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var answer = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                var reason = ServiceAnswers.Describe(response.StatusCode, body);
+                var reason = ServiceAnswers.Describe(response.StatusCode, answer);
                 return ServiceAnswers.IsTransient(response.StatusCode)
-                    ? new Outcome.Transient(reason, ServiceAnswers.RetryAfter(response))
+                    ? new Outcome.Transient(reason, ServiceAnswers.RetryAfter(response),
+                        response.StatusCode == HttpStatusCode.BadGateway && answer.Contains("\"Model gateway failed\"", StringComparison.Ordinal))
                     : new Outcome.Refused($"No plan could be made: {reason}");
             }
 
-            var plan = JsonNode.Parse(body)!;
-            var steps = plan["steps"]!.AsArray().Select((step, position) => new NewStep(
-                step!["id"]!.GetValue<string>(),
-                position,
-                step["kind"]!.GetValue<string>(),
-                step["title"]!.GetValue<string>(),
-                step["instruction"]?.GetValue<string>() ?? "",
-                step["tool"]?.GetValue<string>(),
-                step["arguments"] as JsonObject is { } arguments ? (JsonObject)arguments.DeepClone() : null,
-                [.. step["dependsOn"]!.AsArray().Select(d => d!.GetValue<string>())],
-                step["acceptance"]?.GetValue<string>())).ToList();
+            var plan = JsonNode.Parse(answer)!;
+            var steps = plan["steps"]!.AsArray().Select((step, position) =>
+            {
+                var tool = step!["tool"]?.GetValue<string>();
+                return new NewStep(
+                    step["id"]!.GetValue<string>(),
+                    position,
+                    step["kind"]!.GetValue<string>(),
+                    step["title"]!.GetValue<string>(),
+                    step["instruction"]?.GetValue<string>() ?? "",
+                    tool,
+                    step["arguments"] as JsonObject is { } arguments ? (JsonObject)arguments.DeepClone() : null,
+                    [.. step["dependsOn"]!.AsArray().Select(d => d!.GetValue<string>())],
+                    step["acceptance"]?.GetValue<string>(),
+                    tool is not null && agent.Compensations.TryGetValue(tool, out var undo)
+                        ? new JsonObject { ["tool"] = undo.Tool, ["arguments"] = undo.Arguments.DeepClone() }
+                        : null);
+            }).ToList();
             return new Outcome.Made(new Plan(Guid.Parse(plan["id"]!.GetValue<string>()), plan["revision"]!.GetValue<int>(), steps));
         }
     }

@@ -5,11 +5,15 @@ namespace Platform.Orchestrator.Runs.Steps;
 /// <summary>How one attempt at a step ended.</summary>
 public abstract record StepOutcome
 {
-    /// <summary>Done: the output, and what it cost (model calls).</summary>
-    public sealed record Succeeded(JsonNode? Output, decimal CostUsd = 0, int PromptTokens = 0, int CompletionTokens = 0, Guid? InvocationId = null) : StepOutcome;
+    /// <summary>Done: the output, and what it cost and which model answered (model calls).</summary>
+    public sealed record Succeeded(
+        JsonNode? Output, decimal CostUsd = 0, int PromptTokens = 0, int CompletionTokens = 0, Guid? InvocationId = null, string? Model = null) : StepOutcome;
 
-    /// <summary>The step's own failure (a refused call, a failed tool, a denial): retried up to the agent's attempts.</summary>
-    public sealed record Failed(string Reason, Guid? InvocationId = null, bool Final = false) : StepOutcome;
+    /// <summary>
+    /// The step's own failure (a refused call, a failed tool, a denial): retried up to the agent's attempts, then
+    /// planned around, unless it is <paramref name="Final"/> (a person's denial, a spent budget, an outcome nobody knows).
+    /// </summary>
+    public sealed record Failed(string Reason, Guid? InvocationId = null, bool Final = false, bool ModelUnavailable = false) : StepOutcome;
 
     /// <summary>A tool call waits for a human decision: the run parks without holding a worker.</summary>
     public sealed record Parked(Guid InvocationId) : StepOutcome;

@@ -49,6 +49,41 @@ public sealed class ToolCalls(IHttpClientFactory clients)
         }
     }
 
+    /// <summary>
+    /// The tools a react turn offers the model, as the tool service describes them for OpenAI function calling: the
+    /// agent's <paramref name="allowed"/> tools, or every tool the run's key may call when the agent names none.
+    /// </summary>
+    public async Task<(JsonArray? Functions, StepOutcome.Transient? Unavailable)> FunctionsAsync(string runKey, IReadOnlyCollection<string> allowed,
+        CancellationToken cancellationToken)
+    {
+        using var client = clients.CreateClient(ClientName);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/tools?format=openai");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", runKey);
+        try
+        {
+            using var response = await client.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, new StepOutcome.Transient(ServiceAnswers.Describe(response.StatusCode, body), ServiceAnswers.RetryAfter(response)));
+            }
+
+            var offered = allowed.Select(FunctionName).ToHashSet(StringComparer.Ordinal);
+            var functions = JsonNode.Parse(body)!.AsArray()
+                .Where(f => offered.Count == 0 || offered.Contains(f?["function"]?["name"]?.GetValue<string>() ?? ""));
+            return (new JsonArray([.. functions.Select(f => f!.DeepClone())]), null);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, new StepOutcome.Transient($"The tool service did not answer: {e.Message}", TimeSpan.FromSeconds(1)));
+        }
+    }
+
+    /// <summary>The tool service names functions with <c>__</c> for each <c>.</c> of a tool name, which OpenAI's names cannot hold.</summary>
+    public static string FunctionName(string tool) => tool.Replace(".", "__", StringComparison.Ordinal);
+
+    public static string ToolName(string function) => function.Replace("__", ".", StringComparison.Ordinal);
+
     private static StepOutcome Read(JsonNode? invocation)
     {
         var id = Guid.TryParse(invocation?["id"]?.GetValue<string>(), out var parsed) ? parsed : (Guid?)null;
