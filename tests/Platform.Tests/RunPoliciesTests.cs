@@ -128,6 +128,40 @@ public sealed class RunPoliciesTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAnswerThatFailsItsAcceptanceCheckIsPlannedAroundAndBothCallsArePaid()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        await using var upstream = await FakeUpstream.StartAsync();
+        var judge = $"scripted-{Guid.NewGuid():N}"[..24];
+        upstream.Script(judge, """{"verdict":"fail","reason":"it rhymes nothing"}""", """{"verdict":"pass","reason":"fine"}""");
+        await platform.AllowAsync(key, upstream.BaseUrl);
+        using (var model = platform.AppHost.Client("model", key))
+        {
+            (await model.PutAsJsonAsync("/v1/catalog/judge", new
+            {
+                strategy = "ordered",
+                deployments = new[] { new { provider = "openai", model = judge, baseUrl = upstream.BaseUrl, apiKey = "sk-test", inputPricePerMillion = 1, outputPricePerMillion = 2 } },
+            })).EnsureSuccessStatusCode();
+        }
+
+        await Runs.CreateAgentAsync(platform.AppHost, key, "judged", new { acceptanceModel = "judge", retries = new { maxAttempts = 1, backoffSeconds = 0 } });
+        using var orchestrator = platform.AppHost.Client("orchestrator", key);
+
+        var started = await Runs.StartAsync(orchestrator, "judged", "write a haiku about the sea");
+        var run = await Runs.WaitForAsync(orchestrator, started.Id(), RunTimeout);
+
+        Assert.True(run.State() == "succeeded", run.ToString());
+        Assert.Equal(1, run.GetProperty("replans").GetInt32());
+        var refused = run.Steps().Single(s => s.GetProperty("state").GetString() == "superseded");
+        Assert.Contains("it rhymes nothing", refused.GetProperty("error").GetString());
+        Assert.True(refused.GetProperty("usage").GetProperty("promptTokens").GetInt32() > 100, "the refused answer and its check were paid");
+        var judged = upstream.Requests(judge);
+        Assert.Equal(2, judged.Count);
+        Assert.Contains("Criterion: A text answer", judged[0]["messages"]![1]!["content"]!.GetValue<string>());
+        Assert.Equal("json_schema", judged[0]["response_format"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task AReactAgentCallsItsToolsTurnByTurnAndAnswersFromTheirResults()
     {
         var (_, key) = await platform.NewTenantAsync("admin");

@@ -11,6 +11,7 @@ public sealed record AgentDefinition(
     string Instructions,
     string Model,
     string? FallbackModel,
+    string? AcceptanceModel,
     IReadOnlyList<string> Tools,
     AgentMode Mode,
     int MaxSteps,

@@ -44,6 +44,11 @@ public static partial class AgentValidation
             Fail("fallbackModel", "A model gateway alias: 1 to 100 letters, digits, '.', '_', ':', '/' or '-'.");
         }
 
+        if (request.AcceptanceModel is not null && !IsModelAlias(request.AcceptanceModel))
+        {
+            Fail("acceptanceModel", "A model gateway alias: 1 to 100 letters, digits, '.', '_', ':', '/' or '-'.");
+        }
+
         CheckToolNames(request.Tools, "tools", errors);
 
         AgentMode? mode = request.Mode switch
@@ -112,6 +117,7 @@ public static partial class AgentValidation
             request.Instructions ?? "",
             request.Model!,
             request.FallbackModel,
+            request.AcceptanceModel,
             request.Tools ?? [],
             mode!.Value,
             request.MaxSteps ?? 20,
@@ -271,6 +277,7 @@ public sealed record AgentRequest(
     string? Instructions,
     string? Model,
     string? FallbackModel,
+    string? AcceptanceModel,
     string[]? Tools,
     string? Mode,
     int? MaxSteps,

@@ -176,6 +176,7 @@ public sealed record AgentDto(
     string Instructions,
     string Model,
     string? FallbackModel,
+    string? AcceptanceModel,
     IReadOnlyList<string> Tools,
     AgentMode Mode,
     int MaxSteps,
@@ -195,7 +196,7 @@ internal static class AgentMappings
     public static AgentDto AsDto(this AgentVersion agent)
     {
         var d = agent.Definition;
-        return new(agent.Name, agent.Version, agent.CreatedAt, agent.CreatedBy, d.Instructions, d.Model, d.FallbackModel, d.Tools, d.Mode,
+        return new(agent.Name, agent.Version, agent.CreatedAt, agent.CreatedBy, d.Instructions, d.Model, d.FallbackModel, d.AcceptanceModel, d.Tools, d.Mode,
             d.MaxSteps, d.MaxToolCalls, d.MaxReplans, d.BudgetUsd, d.Timeouts, d.Retries, d.Approvals, d.Compensations, d.OutputSchema, d.WebhookUrl,
             d.Metadata);
     }

@@ -296,6 +296,8 @@ public sealed partial class RunExecutor(
                 return Task.FromResult<StepOutcome>(new StepOutcome.Failed(BudgetSpent(x), Final: true));
             case StepKinds.Model when x.Agent.Mode == "react" && ReactTurns.IsTurn(step):
                 return TakeTurnAsync(x, step, key, token);
+            case StepKinds.Model when step.Acceptance is { Length: > 0 } && x.Agent.AcceptanceModel is not null:
+                return CheckedAsync(x, step, key, token);
             case StepKinds.Model:
                 return CompleteAsync(x, step, key, token);
             case StepKinds.Tool when step.Tool is { } tool:
@@ -320,6 +322,53 @@ public sealed partial class RunExecutor(
         var fromFallback = await models.CompleteAsync(x.RunKey, fallback, StepInputs.Messages(x.Run, x.Agent, step, x.Steps), outputSchema,
             $"{key}:fallback", x.Run.Id, step.Id, token);
         return fromFallback is StepOutcome.Succeeded fallbackAnswered ? fallbackAnswered with { Model = fallback } : fromFallback;
+    }
+
+    /// <summary>
+    /// A model step whose answer the agent's acceptance model judges against the step's criterion: an answer that
+    /// fails is the step's failure (retried, then planned around), and both calls are paid for either way.
+    /// </summary>
+    private async Task<StepOutcome> CheckedAsync(RunExecution x, StepRow step, string key, CancellationToken token)
+    {
+        var outcome = await CompleteAsync(x, step, key, token);
+        if (outcome is not StepOutcome.Succeeded answered)
+        {
+            return outcome;
+        }
+
+        var verdict = await models.JudgeAsync(x.RunKey, x.Agent.AcceptanceModel!, step.Acceptance!, Shown(answered.Output), $"{key}:acceptance", x.Run.Id, step.Id, token);
+        if (verdict is not StepOutcome.Succeeded judged)
+        {
+            return verdict;
+        }
+
+        var paid = (Cost: answered.CostUsd + judged.CostUsd, Prompt: answered.PromptTokens + judged.PromptTokens, Completion: answered.CompletionTokens + judged.CompletionTokens);
+        var (passed, reason) = ReadVerdict(judged.Output);
+        return passed
+            ? answered with { CostUsd = paid.Cost, PromptTokens = paid.Prompt, CompletionTokens = paid.Completion }
+            : new StepOutcome.Failed($"The answer did not pass its acceptance check: {reason}")
+            {
+                CostUsd = paid.Cost, PromptTokens = paid.Prompt, CompletionTokens = paid.Completion,
+            };
+    }
+
+    private static string Shown(JsonNode? output)
+    {
+        var text = output is JsonValue value && value.TryGetValue<string>(out var s) ? s : output?.ToJsonString() ?? "";
+        return text.Length <= 16_384 ? text : text[..16_384] + "…";
+    }
+
+    private static (bool Passed, string Reason) ReadVerdict(JsonNode? output)
+    {
+        try
+        {
+            var verdict = JsonNode.Parse(output?.GetValue<string>() ?? "null");
+            return (verdict?["verdict"]?.GetValue<string>() == "pass", verdict?["reason"]?.GetValue<string>() ?? "no reason given");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            return (false, $"the acceptance model's verdict is unreadable ({e.Message})");
+        }
     }
 
     /// <summary>One turn of a react loop: the conversation so far, and the agent's tools unless the turn must answer.</summary>
@@ -405,7 +454,17 @@ public sealed partial class RunExecutor(
                 log["error"] = failed.Reason;
                 await CommitAsync(x, new RunChange
                 {
-                    Steps = { new StepChange { Id = step.Id, State = StepStates.Pending, Attempt = log, Error = failed.Reason, InvocationId = failed.InvocationId } },
+                    CostUsd = failed.CostUsd,
+                    PromptTokens = failed.PromptTokens,
+                    CompletionTokens = failed.CompletionTokens,
+                    Steps =
+                    {
+                        new StepChange
+                        {
+                            Id = step.Id, State = StepStates.Pending, Attempt = log, Error = failed.Reason, InvocationId = failed.InvocationId,
+                            CostUsd = failed.CostUsd, PromptTokens = failed.PromptTokens, CompletionTokens = failed.CompletionTokens,
+                        },
+                    },
                     Events = { new("step.retrying", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds }) },
                 });
                 return time.GetUtcNow() + delay;
@@ -414,12 +473,16 @@ public sealed partial class RunExecutor(
                 log["error"] = failed.Reason;
                 await CommitAsync(x, new RunChange
                 {
+                    CostUsd = failed.CostUsd,
+                    PromptTokens = failed.PromptTokens,
+                    CompletionTokens = failed.CompletionTokens,
                     Steps =
                     {
                         new StepChange
                         {
                             Id = step.Id, State = StepStates.Failed, Attempt = log, Error = failed.Reason, Replannable = !failed.Final,
-                            InvocationId = failed.InvocationId, Finished = true,
+                            InvocationId = failed.InvocationId, Finished = true, CostUsd = failed.CostUsd, PromptTokens = failed.PromptTokens,
+                            CompletionTokens = failed.CompletionTokens,
                         },
                     },
                     Events = { new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final }) },

@@ -49,6 +49,7 @@ public sealed record RunAgent(
     string Instructions,
     string Model,
     string? FallbackModel,
+    string? AcceptanceModel,
     string[] Tools,
     string Mode,
     int MaxSteps,

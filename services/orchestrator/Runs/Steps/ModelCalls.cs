@@ -41,13 +41,53 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
 
         if (outputSchema is { } schema)
         {
-            body["response_format"] = new JsonObject
-            {
-                ["type"] = "json_schema",
-                ["json_schema"] = new JsonObject { ["name"] = "run_output", ["schema"] = JsonNode.Parse(schema.GetRawText()) },
-            };
+            body["response_format"] = JsonSchemaFormat("run_output", JsonNode.Parse(schema.GetRawText())!);
         }
 
+        return await SendAsync(runKey, body, idempotencyKey, runId, stepId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks <paramref name="model"/> whether <paramref name="answer"/> meets <paramref name="criterion"/>; the output
+    /// is <c>{"verdict": "pass" | "fail", "reason": …}</c>.
+    /// </summary>
+    public Task<StepOutcome> JudgeAsync(string runKey, string model, string criterion, string answer, string idempotencyKey, Guid runId, string stepId,
+        CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = model,
+            ["messages"] = new JsonArray(
+                new JsonObject
+                {
+                    ["role"] = "system",
+                    ["content"] = "You check whether an answer meets its acceptance criterion. Judge strictly, and say why in one sentence.",
+                },
+                new JsonObject { ["role"] = "user", ["content"] = $"Criterion: {criterion}\n\nAnswer:\n{answer}" }),
+            ["response_format"] = JsonSchemaFormat("acceptance_verdict", new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject
+                {
+                    ["verdict"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("pass", "fail") },
+                    ["reason"] = new JsonObject { ["type"] = "string" },
+                },
+                ["required"] = new JsonArray("verdict", "reason"),
+                ["additionalProperties"] = false,
+            }),
+        };
+        return SendAsync(runKey, body, idempotencyKey, runId, stepId, cancellationToken);
+    }
+
+    private static JsonObject JsonSchemaFormat(string name, JsonNode schema) => new()
+    {
+        ["type"] = "json_schema",
+        ["json_schema"] = new JsonObject { ["name"] = name, ["schema"] = schema },
+    };
+
+    private async Task<StepOutcome> SendAsync(string runKey, JsonObject body, string idempotencyKey, Guid runId, string stepId, CancellationToken cancellationToken)
+    {
+        var model = body["model"]!.GetValue<string>();
         using var client = clients.CreateClient(ClientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {

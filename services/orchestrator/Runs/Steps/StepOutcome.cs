@@ -13,7 +13,15 @@ public abstract record StepOutcome
     /// The step's own failure (a refused call, a failed tool, a denial): retried up to the agent's attempts, then
     /// planned around, unless it is <paramref name="Final"/> (a person's denial, a spent budget, an outcome nobody knows).
     /// </summary>
-    public sealed record Failed(string Reason, Guid? InvocationId = null, bool Final = false, bool ModelUnavailable = false) : StepOutcome;
+    public sealed record Failed(string Reason, Guid? InvocationId = null, bool Final = false, bool ModelUnavailable = false) : StepOutcome
+    {
+        /// <summary>What the attempt paid although it failed (an answer its acceptance check refused).</summary>
+        public decimal CostUsd { get; init; }
+
+        public int PromptTokens { get; init; }
+
+        public int CompletionTokens { get; init; }
+    }
 
     /// <summary>A tool call waits for a human decision: the run parks without holding a worker.</summary>
     public sealed record Parked(Guid InvocationId) : StepOutcome;
