@@ -66,7 +66,7 @@ public static class RunsApi
             new JsonObject { ["agent"] = agent.Name, ["agentVersion"] = agent.Version, ["goal"] = request.Goal }.ToJsonString());
 
         var reserved = worker.TryReserve();
-        var (row, created) = await runs.CreateAsync(run, reserved ? worker.Owner : null, options.Value.Lease);
+        var (row, created) = await runs.CreateAsync(run, reserved ? worker.Owner : null, planning: reserved && runAgent.Mode == "plan", options.Value.Lease);
         if (!created)
         {
             if (reserved)

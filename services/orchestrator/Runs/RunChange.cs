@@ -41,10 +41,16 @@ public sealed class RunChange
     public List<NewEvent> Events { get; } = [];
 }
 
-/// <summary>A planned step; one that already exists and has not succeeded is replaced by it (a re-plan).</summary>
+/// <summary>
+/// A planned step; one that already exists and has not succeeded is replaced by it (a re-plan). With
+/// <see cref="StartedAt"/> it is written running, its first attempt started.
+/// </summary>
 public sealed record NewStep(
     string Id, int Position, string Kind, string Title, string Instruction, string? Tool, JsonObject? Arguments, string[] DependsOn, string? Acceptance,
-    JsonObject? Compensation);
+    JsonObject? Compensation)
+{
+    public DateTime? StartedAt { get; init; }
+}
 
 public sealed class StepChange
 {

@@ -75,6 +75,7 @@ public sealed partial class RunExecutor(
         {
             var start = new RunChange { State = RunStates.Running, Events = { new("run.started", null, new JsonObject { ["mode"] = "react" }) } };
             start.NewSteps.Add(ReactTurns.First());
+            StartReadyWith(x, start, [], new Dictionary<string, DateTimeOffset>());
             await CommitAsync(x, start);
             return true;
         }
@@ -108,6 +109,7 @@ public sealed partial class RunExecutor(
                         },
                     };
                     change.NewSteps.AddRange(made.Plan.Steps);
+                    StartReadyWith(x, change, [], new Dictionary<string, DateTimeOffset>());
                     await CommitAsync(x, change);
                     return true;
                 case PlanCalls.Outcome.Refused refused:
@@ -206,12 +208,66 @@ public sealed partial class RunExecutor(
                 parked.Add(attempt.Step.Id);
             }
 
-            if (await RecordAsync(x, attempt) is { } retryAt)
+            var (change, retryAt) = Record(x, attempt);
+            if (retryAt is { } at)
             {
-                notBefore[attempt.Step.Id] = retryAt;
+                notBefore[attempt.Step.Id] = at;
+            }
+
+            StartReadyWith(x, change, running.Keys, notBefore);
+            await CommitAsync(x, change);
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="change"/> the start of each step it makes ready, so that a step's start is written in
+    /// the statement that ends its dependency (or plans it) rather than in one of its own. Steps needing a person's
+    /// decision first, and any start after a failure or with the budget spent, are left to the loop.
+    /// </summary>
+    private void StartReadyWith(RunExecution x, RunChange change, IReadOnlyCollection<string> busy, IReadOnlyDictionary<string, DateTimeOffset> notBefore)
+    {
+        var changed = change.Steps.Where(c => c.State is not null).GroupBy(c => c.Id).ToDictionary(g => g.Key, g => g.Last().State!, StringComparer.Ordinal);
+        string StateOf(StepRow step) => changed.GetValueOrDefault(step.Id, step.State);
+        var added = change.NewSteps.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        bool Done(string id) => !added.Contains(id) && x.Steps.TryGetValue(id, out var dependency) && StateOf(dependency) == StepStates.Succeeded;
+
+        var budget = x.Agent.BudgetUsd;
+        if ((change.State ?? x.Run.State) != RunStates.Running || change.Steps.Any(c => c.State == StepStates.Failed)
+            || x.Steps.Values.Any(s => StateOf(s) == StepStates.Failed) || budget is { } limit && x.Run.CostUsd + change.CostUsd >= limit)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var slots = _options.MaxParallelStepsPerRun - busy.Count;
+        var startable = x.Steps.Values
+            .Where(s => !added.Contains(s.Id) && !busy.Contains(s.Id) && StateOf(s) is StepStates.Pending or StepStates.Approved)
+            .Where(s => !NeedsDecision(x.Agent, s.Kind, s.Tool, StateOf(s)) && (!notBefore.TryGetValue(s.Id, out var at) || at <= now))
+            .Where(s => s.DependsOn.All(Done))
+            .OrderBy(s => s.Position);
+        foreach (var step in startable.Take(Math.Max(slots, 0)).ToList())
+        {
+            slots--;
+            change.Steps.Add(new StepChange { Id = step.Id, State = StepStates.Running, Attempts = step.Attempts + 1, StartedAt = now.UtcDateTime });
+            change.Events.Add(new("step.started", step.Id, new JsonObject { ["attempt"] = step.Attempts + 1, ["kind"] = step.Kind }));
+        }
+
+        for (var i = 0; i < change.NewSteps.Count && slots > 0; i++)
+        {
+            var step = change.NewSteps[i];
+            if (!NeedsDecision(x.Agent, step.Kind, step.Tool, StepStates.Pending) && step.DependsOn.All(Done))
+            {
+                slots--;
+                change.NewSteps[i] = step with { StartedAt = now.UtcDateTime };
+                var attempt = (x.Steps.GetValueOrDefault(step.Id)?.Attempts ?? 0) + 1;
+                change.Events.Add(new("step.started", step.Id, new JsonObject { ["attempt"] = attempt, ["kind"] = step.Kind }));
             }
         }
     }
+
+    /// <summary>An approval step, or a tool the agent wants a person to approve first, waits for that decision before it runs.</summary>
+    private static bool NeedsDecision(RunAgent agent, string kind, string? tool, string state) =>
+        state == StepStates.Pending && (kind == StepKinds.Approval || kind == StepKinds.Tool && agent.Approvals.Require.Contains(tool));
 
     /// <summary>Steps whose dependencies all succeeded and that are not finished.</summary>
     private static IEnumerable<StepRow> Ready(RunExecution x) => x.Steps.Values
@@ -226,9 +282,7 @@ public sealed partial class RunExecutor(
     /// </summary>
     private async Task<bool> GateAsync(RunExecution x, StepRow step)
     {
-        var needsDecision = step.State == StepStates.Pending
-            && (step.Kind == StepKinds.Approval || step.Kind == StepKinds.Tool && x.Agent.Approvals.Require.Contains(step.Tool));
-        if (!needsDecision)
+        if (!NeedsDecision(x.Agent, step.Kind, step.Tool, step.State))
         {
             return true;
         }
@@ -389,8 +443,8 @@ public sealed partial class RunExecutor(
         return outcome is StepOutcome.Succeeded answered ? answered with { Model = x.Agent.Model } : outcome;
     }
 
-    /// <summary>Records an attempt's outcome; answers when to try the step again, if it is to be.</summary>
-    private async Task<DateTimeOffset?> RecordAsync(RunExecution x, Attempt attempt)
+    /// <summary>What records an attempt's outcome, and when to try the step again, if it is to be.</summary>
+    private (RunChange Change, DateTimeOffset? RetryAt) Record(RunExecution x, Attempt attempt)
     {
         var step = attempt.Step;
         var log = new JsonObject
@@ -437,8 +491,7 @@ public sealed partial class RunExecutor(
                     },
                 };
                 success.NewSteps.AddRange(next);
-                await CommitAsync(x, success);
-                return null;
+                return (success, null);
             case StepOutcome.Parked parked:
                 var park = new RunChange { Steps = { new StepChange { Id = step.Id, State = StepStates.WaitingApproval, InvocationId = parked.InvocationId } } };
                 if (step.State != StepStates.WaitingApproval)
@@ -446,13 +499,12 @@ public sealed partial class RunExecutor(
                     park.Events.Add(new("step.waiting_approval", step.Id, new JsonObject { ["kind"] = step.Kind, ["tool"] = step.Tool, ["invocationId"] = parked.InvocationId }));
                 }
 
-                await CommitAsync(x, park);
-                return null;
+                return (park, null);
             case StepOutcome.Failed failed when !failed.Final && attempt.Number < x.Agent.Retries.MaxAttempts:
                 var delay = Backoff(x, attempt.Number);
                 log["outcome"] = "failed";
                 log["error"] = failed.Reason;
-                await CommitAsync(x, new RunChange
+                return (new RunChange
                 {
                     CostUsd = failed.CostUsd,
                     PromptTokens = failed.PromptTokens,
@@ -466,12 +518,11 @@ public sealed partial class RunExecutor(
                         },
                     },
                     Events = { new("step.retrying", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds }) },
-                });
-                return time.GetUtcNow() + delay;
+                }, time.GetUtcNow() + delay);
             case StepOutcome.Failed failed:
                 log["outcome"] = "failed";
                 log["error"] = failed.Reason;
-                await CommitAsync(x, new RunChange
+                return (new RunChange
                 {
                     CostUsd = failed.CostUsd,
                     PromptTokens = failed.PromptTokens,
@@ -486,8 +537,7 @@ public sealed partial class RunExecutor(
                         },
                     },
                     Events = { new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final }) },
-                });
-                return null;
+                }, null);
             default:
                 throw new InvalidOperationException($"An attempt ended as {attempt.Outcome.GetType().Name}, which is retried before it is recorded.");
         }
@@ -838,7 +888,10 @@ public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAg
             {
                 RunId = Run.Id, Id = step.Id, Position = step.Position, Kind = step.Kind, Title = step.Title, Instruction = step.Instruction,
                 Tool = step.Tool, Arguments = step.Arguments?.ToJsonString(), DependsOn = step.DependsOn, Acceptance = step.Acceptance,
-                Compensation = step.Compensation?.ToJsonString(), Attempts = replaced?.Attempts ?? 0, AttemptLog = replaced?.AttemptLog ?? "[]",
+                Compensation = step.Compensation?.ToJsonString(), AttemptLog = replaced?.AttemptLog ?? "[]",
+                State = step.StartedAt is null ? StepStates.Pending : StepStates.Running,
+                Attempts = (replaced?.Attempts ?? 0) + (step.StartedAt is null ? 0 : 1),
+                StartedAt = step.StartedAt,
             };
         }
 

@@ -31,10 +31,12 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
     private static readonly string[] ActiveStates = [RunStates.Queued, RunStates.Planning, RunStates.Running, RunStates.WaitingApproval];
 
     /// <summary>
-    /// Accepts a run with its key and first event; with <paramref name="owner"/> the accepting replica holds it at once.
-    /// A repeated idempotency key returns the run it first made (<c>Created</c> false) and makes nothing.
+    /// Accepts a run with its key and first event; with <paramref name="owner"/> the accepting replica holds it at once,
+    /// and with <paramref name="planning"/> the run is planning from the start (its second event), which saves the
+    /// transition a statement of its own. A repeated idempotency key returns the run it first made (<c>Created</c>
+    /// false) and makes nothing.
     /// </summary>
-    public async Task<(RunRow Run, bool Created)> CreateAsync(NewRun run, string? owner, TimeSpan lease)
+    public async Task<(RunRow Run, bool Created)> CreateAsync(NewRun run, string? owner, bool planning, TimeSpan lease)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var created = await connection.QuerySingleOrDefaultAsync<RunRow>($"""
@@ -42,7 +44,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 INSERT INTO runs (id, tenant_id, agent, agent_version, agent_definition, goal, input, metadata, webhook_url,
                     idempotency_key, created_by, run_key_id, run_key, state, event_seq, lease_owner, lease_until, deadline)
                 VALUES (@Id, @TenantId, @Agent, @AgentVersion, @AgentDefinition::jsonb, @Goal, @Input::jsonb, @Metadata::jsonb,
-                    @WebhookUrl, @IdempotencyKey, @CreatedBy, @RunKeyId, @ProtectedRunKey, 'queued', 1, @owner,
+                    @WebhookUrl, @IdempotencyKey, @CreatedBy, @RunKeyId, @ProtectedRunKey,
+                    CASE WHEN @planning THEN 'planning' ELSE 'queued' END, CASE WHEN @planning THEN 2 ELSE 1 END, @owner,
                     CASE WHEN @owner::text IS NULL THEN NULL ELSE now() + make_interval(secs => @leaseSeconds) END,
                     now() + make_interval(secs => @RunSeconds))
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
@@ -53,14 +56,16 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 FROM run),
             event AS (
                 INSERT INTO run_events (run_id, seq, tenant_id, type, data)
-                SELECT id, 1, tenant_id, 'run.queued', @QueuedEvent::jsonb FROM run)
+                SELECT id, 1, tenant_id, 'run.queued', @QueuedEvent::jsonb FROM run
+                UNION ALL
+                SELECT id, 2, tenant_id, 'run.planning', jsonb_build_object() FROM run WHERE @planning)
             SELECT {RunColumns} FROM run
             """,
             new
             {
                 run.Id, run.TenantId, run.Agent, run.AgentVersion, run.AgentDefinition, run.Goal, run.Input, run.Metadata, run.WebhookUrl,
                 run.IdempotencyKey, run.CreatedBy, run.RunKeyId, run.ProtectedRunKey, run.RunKeyHash, run.RunKeyPrefix, run.RunKeyScopes,
-                run.RunSeconds, run.QueuedEvent, owner, leaseSeconds = lease.TotalSeconds,
+                run.RunSeconds, run.QueuedEvent, owner, planning, leaseSeconds = lease.TotalSeconds,
             });
         if (created is not null)
         {
@@ -104,17 +109,18 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 RETURNING tenant_id, event_seq, webhook_url, run_key_id, state, deadline),
             new_steps AS (
                 INSERT INTO run_steps (run_id, id, tenant_id, position, kind, title, instruction, tool, arguments, depends_on, acceptance,
-                    compensation, state)
+                    compensation, state, attempts, started_at)
                 SELECT @runId, s.id, run.tenant_id, s.position, s.kind, s.title, s.instruction, s.tool, s.arguments, s.depends_on, s.acceptance,
-                    s.compensation, 'pending'
+                    s.compensation, CASE WHEN s.started_at IS NULL THEN 'pending' ELSE 'running' END,
+                    CASE WHEN s.started_at IS NULL THEN 0 ELSE 1 END, s.started_at
                 FROM run, jsonb_to_recordset(@newSteps::jsonb) AS s(id text, position int, kind text, title text, instruction text, tool text,
-                    arguments jsonb, depends_on text[], acceptance text, compensation jsonb)
+                    arguments jsonb, depends_on text[], acceptance text, compensation jsonb, started_at timestamptz)
                 -- A re-plan replaces a step that has not succeeded; its attempts go on counting, so its calls get new keys.
                 ON CONFLICT (run_id, id) DO UPDATE SET
                     position = excluded.position, kind = excluded.kind, title = excluded.title, instruction = excluded.instruction,
                     tool = excluded.tool, arguments = excluded.arguments, depends_on = excluded.depends_on, acceptance = excluded.acceptance,
-                    compensation = excluded.compensation, state = 'pending', output = NULL, error = NULL, replannable = false,
-                    invocation_id = NULL, started_at = NULL, finished_at = NULL
+                    compensation = excluded.compensation, state = excluded.state, attempts = run_steps.attempts + excluded.attempts,
+                    output = NULL, error = NULL, replannable = false, invocation_id = NULL, started_at = excluded.started_at, finished_at = NULL
                 WHERE run_steps.state <> 'succeeded'),
             changed_steps AS (
                 UPDATE run_steps st SET
@@ -179,6 +185,7 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 {
                     id = s.Id, position = s.Position, kind = s.Kind, title = s.Title, instruction = s.Instruction, tool = s.Tool,
                     arguments = s.Arguments, depends_on = s.DependsOn, acceptance = s.Acceptance, compensation = s.Compensation,
+                    started_at = s.StartedAt,
                 })),
                 stepChanges = JsonSerializer.Serialize(change.Steps.Select(s => new
                 {
