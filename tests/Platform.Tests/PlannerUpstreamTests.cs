@@ -96,6 +96,52 @@ public sealed class PlannerUpstreamTests(PlatformFixture platform) : IAsyncLifet
         Assert.Equal(Goal, JsonNode.Parse(request["messages"]![0]!["content"]![0]!["text"]!.GetValue<string>())!["goal"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task AnIdempotencyKeyAnswersThePlanItMadeAndNamesThePlannersGatewayCalls()
+    {
+        var model = Unique();
+        _upstream.Script(model, ValidAnswer);
+        using var planning = await PlannerAsync("openai", model);
+        var key = $"order-{Guid.NewGuid():N}";
+
+        var first = await PostPlanAsync(planning, key, Goal);
+        var again = await PostPlanAsync(planning, key, Goal);
+        var otherGoal = await PostPlanAsync(planning, key, "write a poem");
+        var badKey = await PostPlanAsync(planning, new string('k', 201), Goal);
+
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(HttpStatusCode.OK, again.Status);
+        Assert.Equal("true", again.Replayed);
+        Assert.Equal(first.Body.GetProperty("id").GetString(), again.Body.GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, otherGoal.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, badKey.Status);
+        Assert.Single(_upstream.Requests(model));
+
+        // A planning service that crashed after paying for the planner's answer, before storing the plan: asked again
+        // with the key, it gets the gateway's recorded answer and the upstream is not called a second time.
+        await using (var connection = new Npgsql.NpgsqlConnection(platform.AppHost.ConnectionString("planningdb")))
+        {
+            await connection.OpenAsync();
+            await using var delete = new Npgsql.NpgsqlCommand("DELETE FROM plans WHERE id = @id", connection);
+            delete.Parameters.AddWithValue("id", Guid.Parse(first.Body.GetProperty("id").GetString()!));
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+
+        var afterCrash = await PostPlanAsync(planning, key, Goal);
+        Assert.Equal(HttpStatusCode.Created, afterCrash.Status);
+        Assert.Equal(first.Body.GetProperty("steps").GetRawText(), afterCrash.Body.GetProperty("steps").GetRawText());
+        Assert.Single(_upstream.Requests(model));
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body, string? Replayed)> PostPlanAsync(HttpClient planning, string key, string goal)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/plans") { Content = JsonContent.Create(new { goal, model = "planner" }) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await planning.SendAsync(request);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (response.StatusCode, body, response.Headers.TryGetValues("Idempotent-Replayed", out var values) ? values.Single() : null);
+    }
+
     public static TheoryData<string, string, string> HostileAnswers => new()
     {
         { "cycle", Plan(Step("a", "model", dependsOn: ["b"]), Step("b", "model", dependsOn: ["a"])), "steps[0].dependsOn" },

@@ -20,16 +20,23 @@ public static class PlansApi
 
     /// <summary>
     /// Makes a plan for a goal (the LLM planner) or checks the caller's steps (manual), costs it, and stores it as
-    /// revision 1. Nothing is stored unless the whole plan is valid.
+    /// revision 1. Nothing is stored unless the whole plan is valid. A repeated <c>Idempotency-Key</c> answers the plan
+    /// it made (200, <c>Idempotent-Replayed: true</c>); the same key with another goal is a 409.
     /// </summary>
-    public static async Task<Results<Created<PlanDto>, ValidationProblem, ProblemHttpResult>> CreatePlan(
+    public static async Task<Results<Created<PlanDto>, Ok<PlanDto>, ValidationProblem, ProblemHttpResult>> CreatePlan(
         CreatePlanRequest request, HttpContext context, PlanningService planning)
     {
+        var (idempotencyKey, keyProblem) = PlanningResults.IdempotencyKey(context);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
+
         var clock = PlanningResults.StartClock(context);
         try
         {
-            var plan = await planning.CreateAsync(context.User, request, clock, context.RequestAborted);
-            return TypedResults.Created($"/v1/plans/{plan.Id}", plan);
+            var (plan, created) = await planning.CreateAsync(context.User, request, idempotencyKey, clock, context.RequestAborted);
+            return created ? TypedResults.Created($"/v1/plans/{plan.Id}", plan) : PlanningResults.Replayed(plan, context);
         }
         catch (PlanningProblem problem) when (problem is { Status: StatusCodes.Status400BadRequest, Errors: not null })
         {

@@ -35,16 +35,23 @@ public static class RevisionsApi
 
     /// <summary>
     /// Re-plans from what ran: the completed steps stay exactly as they were, the failed step is replaced or worked
-    /// around, and the new revision says which step ids were added, removed and changed.
+    /// around, and the new revision says which step ids were added, removed and changed. An <c>Idempotency-Key</c>
+    /// works as for plans.
     /// </summary>
-    public static async Task<Results<Created<PlanDto>, ValidationProblem, ProblemHttpResult>> Revise(
+    public static async Task<Results<Created<PlanDto>, Ok<PlanDto>, ValidationProblem, ProblemHttpResult>> Revise(
         Guid planId, ReviseRequest request, HttpContext context, PlanningService planning)
     {
+        var (idempotencyKey, keyProblem) = PlanningResults.IdempotencyKey(context);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
+
         var clock = PlanningResults.StartClock(context);
         try
         {
-            var plan = await planning.ReviseAsync(context.User, planId, request, clock, context.RequestAborted);
-            return TypedResults.Created($"/v1/plans/{plan.Id}/revisions/{plan.Revision}", plan);
+            var (plan, created) = await planning.ReviseAsync(context.User, planId, request, idempotencyKey, clock, context.RequestAborted);
+            return created ? TypedResults.Created($"/v1/plans/{plan.Id}/revisions/{plan.Revision}", plan) : PlanningResults.Replayed(plan, context);
         }
         catch (PlanningProblem problem) when (problem is { Status: StatusCodes.Status400BadRequest, Errors: not null })
         {

@@ -18,7 +18,8 @@ public sealed class LlmPlanner(ModelGateway gateway, PlanBuilder builder)
         var errors = new ErrorList();
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var answer = await clock.TimeAsync(gateway.CompleteAsync(PlannerPrompt.Request(job, messages), cancellationToken));
+            var gatewayKey = job.IdempotencyKey is { } key ? $"{key}:planner:{attempt}" : null;
+            var answer = await clock.TimeAsync(gateway.CompleteAsync(PlannerPrompt.Request(job, messages), gatewayKey, cancellationToken));
             promptTokens += answer.PromptTokens;
             completionTokens += answer.CompletionTokens;
             (var steps, errors) = PlannerAnswer.Read(answer, inputs.MaxSteps);

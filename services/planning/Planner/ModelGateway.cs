@@ -28,13 +28,19 @@ public sealed class ModelGateway(IHttpClientFactory clients, TimeProvider time)
     public Task<ModelPrices> PricesAsync(string tenantId, string alias, CancellationToken cancellationToken) =>
         _prices.GetOrLoadAsync((tenantId, alias), key => LoadPricesAsync(key.Alias, cancellationToken));
 
-    public async Task<GatewayAnswer> CompleteAsync(JsonObject body, CancellationToken cancellationToken)
+    /// <summary>With <paramref name="idempotencyKey"/>, a repeat of the call is answered with the recorded completion, unpaid.</summary>
+    public async Task<GatewayAnswer> CompleteAsync(JsonObject body, string? idempotencyKey, CancellationToken cancellationToken)
     {
         using var client = clients.CreateClient(ChatClientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         using var response = await SendAsync(client, request, cancellationToken);
         var (text, complete) = await ReadBoundedAsync(response, MaxAnswerBytes, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -113,6 +119,11 @@ public sealed class ModelGateway(IHttpClientFactory clients, TimeProvider time)
             $"The LLM planner calls the model gateway with this API key, which needs the `models` scope: add it, or use the manual planner. (The gateway said: {error.Message})")
         {
             Field = "planner",
+        },
+        409 when error.Code == "idempotency_key_in_use" => new(StatusCodes.Status503ServiceUnavailable, "Planner call in flight",
+            "The same planning call is still running (an earlier request with this Idempotency-Key); ask again shortly.")
+        {
+            RetryAfter = TimeSpan.FromSeconds(1),
         },
         404 => UnknownAlias(alias),
         400 when error.Code == "model_not_found" => UnknownAlias(alias),

@@ -23,8 +23,19 @@ public sealed partial class PlanningService(ToolDirectory directory, ModelGatewa
     /// <summary>More tool definitions than this make a prompt too large to be useful: the caller names the ones to offer.</summary>
     public const int MaxOfferedTools = 128;
 
-    public async Task<PlanDto> CreateAsync(ClaimsPrincipal user, CreatePlanRequest request, GatewayClock clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes and stores a plan; with an <paramref name="idempotencyKey"/> the tenant used before, answers the plan it
+    /// made (<c>Created</c> false) and makes nothing. The key also goes with each of the planner's gateway calls, so a
+    /// repeat after a crash gets the answers already paid for.
+    /// </summary>
+    public async Task<(PlanDto Plan, bool Created)> CreateAsync(
+        ClaimsPrincipal user, CreatePlanRequest request, string? idempotencyKey, GatewayClock clock, CancellationToken cancellationToken)
     {
+        if (idempotencyKey is not null && await store.FindByKeyAsync(user.TenantId(), idempotencyKey, cancellationToken) is { } made)
+        {
+            return made.Goal == request.Goal?.Trim() ? (made, false) : throw KeyReused(idempotencyKey, made.Id);
+        }
+
         var errors = new ErrorList();
         var planner = request.Planner ?? (request.Steps is null ? "llm" : "manual");
         RequestChecks.CheckText(errors, "goal", request.Goal, MaxGoal, required: true);
@@ -48,15 +59,22 @@ public sealed partial class PlanningService(ToolDirectory directory, ModelGatewa
         var prices = await gateway.PricesAsync(tenantId, model, cancellationToken);
         var inputs = new PlanInputs(constraints.MaxSteps, constraints.BudgetUsd, constraints.Deadline, tools, prices, new Dictionary<string, PlanStep>());
         var job = new PlanningJob(request.Goal!.Trim(), NullIfBlank(request.Context), model, constraints.MaxSteps, constraints.BudgetUsd, constraints.Deadline,
-            tools, null, [], null);
+            tools, null, [], null, idempotencyKey);
         var (plan, info) = await WriteStepsAsync(user, planner, request.Steps, job, inputs, clock, cancellationToken);
         return await store.CreateAsync(tenantId, new NewPlan(job.Goal, job.Context, model, toolNames, constraints),
-            new NewRevision(plan.Steps, plan.Layers, plan.CriticalPath, plan.Totals, info, [], null, null), cancellationToken);
+            new NewRevision(plan.Steps, plan.Layers, plan.CriticalPath, plan.Totals, info, [], null, null), idempotencyKey, cancellationToken);
     }
 
-    public async Task<PlanDto> ReviseAsync(ClaimsPrincipal user, Guid planId, ReviseRequest request, GatewayClock clock, CancellationToken cancellationToken)
+    /// <summary>Adds a revision; an <paramref name="idempotencyKey"/> used before answers the revision it made, as for plans.</summary>
+    public async Task<(PlanDto Plan, bool Created)> ReviseAsync(
+        ClaimsPrincipal user, Guid planId, ReviseRequest request, string? idempotencyKey, GatewayClock clock, CancellationToken cancellationToken)
     {
         var tenantId = user.TenantId();
+        if (idempotencyKey is not null && await store.FindRevisionByKeyAsync(tenantId, idempotencyKey, cancellationToken) is { } made)
+        {
+            return made.Id == planId ? (made, false) : throw KeyReused(idempotencyKey, made.Id);
+        }
+
         var latest = await store.FindAsync(tenantId, planId, cancellationToken) ?? throw PlanningProblem.NotFound();
         if (request.Revision is { } seen && seen != latest.Revision)
         {
@@ -86,12 +104,15 @@ public sealed partial class PlanningService(ToolDirectory directory, ModelGatewa
         var done = latest.Steps.Where(s => completed.ContainsKey(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         var inputs = new PlanInputs(latest.Constraints.MaxSteps, latest.Constraints.BudgetUsd, latest.Constraints.Deadline, tools, prices, done);
         var job = new PlanningJob(latest.Goal, latest.Context, latest.Model, latest.Constraints.MaxSteps, latest.Constraints.BudgetUsd, latest.Constraints.Deadline,
-            tools, latest.Steps, [.. completed.Values], failed);
+            tools, latest.Steps, [.. completed.Values], failed, idempotencyKey);
         var (plan, info) = await WriteStepsAsync(user, planner, request.Steps, job, inputs, clock, cancellationToken);
         var revision = new NewRevision(plan.Steps, plan.Layers, plan.CriticalPath, plan.Totals, info, [.. completed.Values], failed,
             PlanDiff.Between(latest.Steps, plan.Steps));
-        return await store.AddRevisionAsync(tenantId, latest, revision, cancellationToken) ?? throw Conflict(latest.Revision + 1);
+        return await store.AddRevisionAsync(tenantId, latest, revision, idempotencyKey, cancellationToken) ?? throw Conflict(latest.Revision + 1);
     }
+
+    private static PlanningProblem KeyReused(string idempotencyKey, Guid planId) =>
+        new(StatusCodes.Status409Conflict, "Idempotency key reused", $"Idempotency key '{idempotencyKey}' was used for another request (plan {planId}).");
 
     private async Task<(BuiltPlan Plan, PlannerInfo Info)> WriteStepsAsync(
         ClaimsPrincipal user, string planner, IReadOnlyList<StepInput?>? steps, PlanningJob job, PlanInputs inputs, GatewayClock clock, CancellationToken cancellationToken)

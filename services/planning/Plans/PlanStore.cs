@@ -19,38 +19,79 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
         r.failed::text, r.changes::text, r.created_at AS revised_at
         """;
 
-    public async Task<PlanDto> CreateAsync(string tenantId, NewPlan plan, NewRevision revision, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a plan as its revision 1. With <paramref name="idempotencyKey"/> already used by the tenant, stores
+    /// nothing and answers the plan that key made (<c>Created</c> false).
+    /// </summary>
+    public async Task<(PlanDto Plan, bool Created)> CreateAsync(string tenantId, NewPlan plan, NewRevision revision, string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var id = Guid.CreateVersion7();
-        var createdAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
-            INSERT INTO plans (id, tenant_id, goal, context, model, tools, constraints)
-            VALUES (@id, @tenantId, @Goal, @Context, @Model, @tools::jsonb, @constraints::jsonb)
+        var createdAt = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("""
+            INSERT INTO plans (id, tenant_id, goal, context, model, tools, constraints, idempotency_key)
+            VALUES (@id, @tenantId, @Goal, @Context, @Model, @tools::jsonb, @constraints::jsonb, @idempotencyKey)
+            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING created_at
-            """, new { id, tenantId, plan.Goal, plan.Context, plan.Model, tools = Serialize(plan.Tools), constraints = Serialize(plan.Constraints) },
+            """, new { id, tenantId, plan.Goal, plan.Context, plan.Model, tools = Serialize(plan.Tools), constraints = Serialize(plan.Constraints), idempotencyKey },
             transaction, cancellationToken: cancellationToken));
-        var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, id, 1, revision, cancellationToken);
+        if (createdAt is null)
+        {
+            return (await FindByKeyAsync(tenantId, idempotencyKey!, cancellationToken) ?? throw new InvalidOperationException("An idempotency key's plan vanished."), false);
+        }
+
+        var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, id, 1, revision, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return AsDto(id, plan, 1, revision, createdAt, revisedAt);
+        return (AsDto(id, plan, 1, revision, createdAt.Value, revisedAt), true);
     }
 
-    /// <summary>The next revision of <paramref name="latest"/>; null when another revision was added first.</summary>
-    public async Task<PlanDto?> AddRevisionAsync(string tenantId, PlanDto latest, NewRevision revision, CancellationToken cancellationToken)
+    /// <summary>
+    /// The next revision of <paramref name="latest"/>; null when another revision was added first. With
+    /// <paramref name="idempotencyKey"/> already used by the tenant, answers the revision that key made.
+    /// </summary>
+    public async Task<(PlanDto Plan, bool Created)?> AddRevisionAsync(string tenantId, PlanDto latest, NewRevision revision, string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, latest.Id, latest.Revision + 1, revision, cancellationToken);
+            var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, latest.Id, latest.Revision + 1, revision, idempotencyKey, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             var plan = new NewPlan(latest.Goal, latest.Context, latest.Model, latest.Tools, latest.Constraints);
-            return AsDto(latest.Id, plan, latest.Revision + 1, revision, latest.CreatedAt, revisedAt);
+            return (AsDto(latest.Id, plan, latest.Revision + 1, revision, latest.CreatedAt, revisedAt), true);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            return null;
+            return idempotencyKey is not null && await FindRevisionByKeyAsync(tenantId, idempotencyKey, cancellationToken) is { } made ? (made, false) : null;
         }
+    }
+
+    /// <summary>The plan, at its first revision, that a create with <paramref name="idempotencyKey"/> made.</summary>
+    public async Task<PlanDto?> FindByKeyAsync(string tenantId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
+            SELECT {Columns}
+            FROM plans p
+            JOIN plan_revisions r ON r.plan_id = p.id AND r.revision = 1
+            WHERE p.tenant_id = @tenantId AND p.idempotency_key = @idempotencyKey
+            """, new { tenantId, idempotencyKey }, cancellationToken: cancellationToken));
+        return row?.AsDto();
+    }
+
+    /// <summary>The revision that a re-plan with <paramref name="idempotencyKey"/> made.</summary>
+    public async Task<PlanDto?> FindRevisionByKeyAsync(string tenantId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
+            SELECT {Columns}
+            FROM plan_revisions r
+            JOIN plans p ON p.id = r.plan_id
+            WHERE r.tenant_id = @tenantId AND r.idempotency_key = @idempotencyKey
+            """, new { tenantId, idempotencyKey }, cancellationToken: cancellationToken));
+        return row?.AsDto();
     }
 
     public async Task<PlanDto?> FindAsync(string tenantId, Guid id, CancellationToken cancellationToken)
@@ -106,18 +147,19 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
         return row?.AsDto();
     }
 
-    private static async Task<DateTime> InsertRevisionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, Guid planId, int number, NewRevision revision, CancellationToken cancellationToken) =>
+    private static async Task<DateTime> InsertRevisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, Guid planId, int number,
+        NewRevision revision, string? idempotencyKey, CancellationToken cancellationToken) =>
         await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
-            INSERT INTO plan_revisions (plan_id, revision, tenant_id, steps, layers, critical_path, totals, planner, completed, failed, changes)
+            INSERT INTO plan_revisions (plan_id, revision, tenant_id, steps, layers, critical_path, totals, planner, completed, failed, changes, idempotency_key)
             VALUES (@planId, @number, @tenantId, @steps::jsonb, @layers::jsonb, @criticalPath::jsonb, @totals::jsonb, @planner::jsonb,
-                    @completed::jsonb, @failed::jsonb, @changes::jsonb)
+                    @completed::jsonb, @failed::jsonb, @changes::jsonb, @idempotencyKey)
             RETURNING created_at
             """, new
         {
             planId,
             number,
             tenantId,
+            idempotencyKey,
             steps = Serialize(revision.Steps),
             layers = Serialize(revision.Layers),
             criticalPath = Serialize(revision.CriticalPath),

@@ -25,8 +25,12 @@ public sealed class PlanCalls(IHttpClientFactory clients)
         public sealed record Transient(string Reason, TimeSpan RetryAfter, bool ModelUnavailable = false) : Outcome;
     }
 
+    /// <summary>
+    /// The run's plan, asked for under a key naming the run and the model: a replica resuming the run gets the plan
+    /// already made, and the planner's gateway calls are not paid twice.
+    /// </summary>
     public Task<Outcome> PlanAsync(string runKey, RunRow run, RunAgent agent, string model, CancellationToken cancellationToken) =>
-        SendAsync(runKey, "/v1/plans", new
+        SendAsync(runKey, "/v1/plans", $"run:{run.Id}:plan:{model}", new
         {
             goal = run.Goal,
             context = Context(run, agent),
@@ -40,18 +44,19 @@ public sealed class PlanCalls(IHttpClientFactory clients)
     /// planner sees why the failed one failed.
     /// </summary>
     public Task<Outcome> ReviseAsync(string runKey, RunRow run, RunAgent agent, IEnumerable<StepRow> succeeded, StepRow failed, CancellationToken cancellationToken) =>
-        SendAsync(runKey, $"/v1/plans/{run.PlanId}/revisions", new
+        SendAsync(runKey, $"/v1/plans/{run.PlanId}/revisions", $"run:{run.Id}:replan:{run.Replans + 1}", new
         {
             revision = run.PlanRevision,
             completed = succeeded.Select(s => new { stepId = s.Id, output = JsonNode.Parse(s.Output ?? "null") }),
             failed = new { stepId = failed.Id, observation = failed.Error },
         }, agent, cancellationToken);
 
-    private async Task<Outcome> SendAsync(string runKey, string path, object body, RunAgent agent, CancellationToken cancellationToken)
+    private async Task<Outcome> SendAsync(string runKey, string path, string idempotencyKey, object body, RunAgent agent, CancellationToken cancellationToken)
     {
         using var client = clients.CreateClient(ClientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", runKey);
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
 
         HttpResponseMessage response;
         try
