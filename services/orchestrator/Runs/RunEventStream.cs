@@ -51,14 +51,27 @@ public static class RunEventStream
         await using var subscription = await signals.SubscribeRunAsync(runId, message => live.Writer.TryWrite(message));
         try
         {
+            var arrived = (IReadOnlyList<JsonElement>?)null;
             while (!token.IsCancellationRequested)
             {
                 var ended = false;
-                foreach (var e in await runs.EventsAsync(runId, cursor))
+                var next = arrived?.Where(e => e.GetProperty("seq").GetInt64() > cursor).ToList();
+                if (next is { Count: > 0 } && next[0].GetProperty("seq").GetInt64() == cursor + 1)
                 {
-                    await response.WriteAsync($"id: {e.Seq}\nevent: {e.Type}\ndata: {JsonSerializer.Serialize(new { seq = e.Seq, type = e.Type, stepId = e.StepId, at = e.At, data = e.Data })}\n\n", token);
-                    cursor = e.Seq;
-                    ended = e.Type is "run.succeeded" or "run.failed" or "run.cancelled" or "run.timed_out";
+                    // The signal carried the events that follow the last one sent: no need to read the log.
+                    foreach (var e in next)
+                    {
+                        cursor = e.GetProperty("seq").GetInt64();
+                        ended = await WriteAsync(response, cursor, e.GetProperty("type").GetString()!, e.GetRawText(), token);
+                    }
+                }
+                else
+                {
+                    foreach (var e in await runs.EventsAsync(runId, cursor))
+                    {
+                        cursor = e.Seq;
+                        ended = await WriteAsync(response, e.Seq, e.Type, Data(e), token);
+                    }
                 }
 
                 if (ended)
@@ -67,7 +80,7 @@ public static class RunEventStream
                 }
 
                 await response.Body.FlushAsync(token);
-                await WaitAsync(live.Reader, response, subscription is null ? Poll : KeepAlive, token);
+                arrived = await WaitAsync(live.Reader, response, subscription is null ? Poll : KeepAlive, token);
             }
         }
         catch (OperationCanceledException)
@@ -78,8 +91,21 @@ public static class RunEventStream
         return TypedResults.Empty;
     }
 
-    /// <summary>Writes deltas as they come until a "new events" signal, the wait's end (a keep-alive comment) or the client leaves.</summary>
-    private static async Task WaitAsync(ChannelReader<string> live, HttpResponse response, TimeSpan wait, CancellationToken token)
+    /// <summary>The JSON of an event as streams send it, and as the signal of its commit carries it.</summary>
+    public static string Data(RunEvent e) => JsonSerializer.Serialize(new { seq = e.Seq, type = e.Type, stepId = e.StepId, at = e.At, data = e.Data });
+
+    /// <summary>Writes one event of the log; true when it is the run's last.</summary>
+    private static async Task<bool> WriteAsync(HttpResponse response, long seq, string type, string data, CancellationToken token)
+    {
+        await response.WriteAsync($"id: {seq}\nevent: {type}\ndata: {data}\n\n", token);
+        return type is "run.succeeded" or "run.failed" or "run.cancelled" or "run.timed_out";
+    }
+
+    /// <summary>
+    /// Writes deltas as they come until a "new events" signal (answering the events it carried, if any), the wait's
+    /// end (a keep-alive comment) or the client leaves; null means the log is to be read.
+    /// </summary>
+    private static async Task<IReadOnlyList<JsonElement>?> WaitAsync(ChannelReader<string> live, HttpResponse response, TimeSpan wait, CancellationToken token)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(wait);
@@ -92,7 +118,7 @@ public static class RunEventStream
                     using var document = JsonDocument.Parse(message);
                     if (!document.RootElement.TryGetProperty("delta", out _))
                     {
-                        return;
+                        return document.RootElement.TryGetProperty("events", out var events) ? [.. events.EnumerateArray().Select(e => e.Clone())] : null;
                     }
 
                     await response.WriteAsync($"event: delta\ndata: {message}\n\n", token);
@@ -106,5 +132,7 @@ public static class RunEventStream
             await response.WriteAsync(": keep-alive\n\n", token);
             await response.Body.FlushAsync(token);
         }
+
+        return null;
     }
 }

@@ -819,7 +819,9 @@ public sealed partial class RunExecutor(
         x.Run.EventSeq = result.LastSeq;
         if (change.Events.Count > 0)
         {
-            await signals.EventsCommittedAsync(x.Run.Id, result.LastSeq);
+            var first = result.LastSeq - change.Events.Count + 1;
+            await signals.EventsCommittedAsync(x.Run.Id, [.. change.Events.Select((e, i) =>
+                new RunEvent(first + i, e.Type, e.StepId, JsonSerializer.SerializeToElement(e.Data, RunJson.Options), result.At))]);
         }
 
         if (result.RevokedKeyHash is { } revoked)

@@ -18,6 +18,13 @@ public sealed class RunSignals(IConnectionMultiplexer redis, ILogger<RunSignals>
 
     public Task EventsCommittedAsync(Guid runId, int lastSeq) => PublishAsync(RunChannel(runId), JsonSerializer.Serialize(new { seq = lastSeq }));
 
+    /// <summary>
+    /// The events themselves, as streams write them: a stream that has sent every earlier one writes these without
+    /// reading the log.
+    /// </summary>
+    public Task EventsCommittedAsync(Guid runId, IReadOnlyList<RunEvent> events) =>
+        PublishAsync(RunChannel(runId), $"{{\"seq\":{events[^1].Seq},\"events\":[{string.Join(',', events.Select(RunEventStream.Data))}]}}");
+
     public Task DeltaAsync(Guid runId, string stepId, string text) =>
         PublishAsync(RunChannel(runId), JsonSerializer.Serialize(new { step = stepId, delta = text }));
 

@@ -106,7 +106,7 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 WHERE id = @runId
                   AND CASE WHEN @owner::text IS NULL THEN (lease_owner IS NULL OR lease_until < now()) AND state = ANY(@fromStates)
                            ELSE lease_owner = @owner END
-                RETURNING tenant_id, event_seq, webhook_url, run_key_id, state, deadline),
+                RETURNING tenant_id, event_seq, webhook_url, run_key_id, state, deadline, updated_at),
             new_steps AS (
                 INSERT INTO run_steps (run_id, id, tenant_id, position, kind, title, instruction, tool, arguments, depends_on, acceptance,
                     compensation, state, attempts, started_at)
@@ -159,7 +159,7 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 UPDATE api_keys SET revoked_at = now()
                 FROM run WHERE api_keys.id = run.run_key_id AND @revokeKey AND api_keys.revoked_at IS NULL
                 RETURNING api_keys.key_hash)
-            SELECT run.event_seq AS LastSeq, run.tenant_id AS TenantId, (SELECT key_hash FROM revoked) AS RevokedKeyHash FROM run
+            SELECT run.event_seq AS LastSeq, run.tenant_id AS TenantId, (SELECT key_hash FROM revoked) AS RevokedKeyHash, run.updated_at AS At FROM run
             """,
             new
             {
@@ -293,7 +293,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
     }
 }
 
-public sealed record CommitResult(int LastSeq, string TenantId, string? RevokedKeyHash);
+/// <summary>What a commit wrote: its last event's sequence number, and when (the time its events carry).</summary>
+public sealed record CommitResult(int LastSeq, string TenantId, string? RevokedKeyHash, DateTime At);
 
 public sealed record RunFilter(string? Agent, string? State, DateTime? Since, DateTime? Until, DateTime? Before, int Limit);
 

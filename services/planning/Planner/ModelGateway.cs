@@ -125,6 +125,8 @@ public sealed class ModelGateway(IHttpClientFactory clients, TimeProvider time)
         {
             RetryAfter = TimeSpan.FromSeconds(1),
         },
+        422 when error.Code == "idempotency_key_reused" => new(StatusCodes.Status409Conflict, "Idempotency key reused",
+            "This Idempotency-Key was used for another request."),
         404 => UnknownAlias(alias),
         400 when error.Code == "model_not_found" => UnknownAlias(alias),
         >= 400 and < 500 => new(StatusCodes.Status422UnprocessableEntity, "Model gateway refused the plan", $"The model gateway refused the planning call: {error.Message}"),

@@ -25,17 +25,13 @@ public sealed partial class PlanningService(ToolDirectory directory, ModelGatewa
 
     /// <summary>
     /// Makes and stores a plan; with an <paramref name="idempotencyKey"/> the tenant used before, answers the plan it
-    /// made (<c>Created</c> false) and makes nothing. The key also goes with each of the planner's gateway calls, so a
-    /// repeat after a crash gets the answers already paid for.
+    /// made (<c>Created</c> false) and stores nothing. The key goes with each of the planner's gateway calls, so such a
+    /// repeat, or one after a crash, gets the answers already paid for; a repeat is rare, so the key is not looked up
+    /// before planning, only when storing finds it taken.
     /// </summary>
     public async Task<(PlanDto Plan, bool Created)> CreateAsync(
         ClaimsPrincipal user, CreatePlanRequest request, string? idempotencyKey, GatewayClock clock, CancellationToken cancellationToken)
     {
-        if (idempotencyKey is not null && await store.FindByKeyAsync(user.TenantId(), idempotencyKey, cancellationToken) is { } made)
-        {
-            return made.Goal == request.Goal?.Trim() ? (made, false) : throw KeyReused(idempotencyKey, made.Id);
-        }
-
         var errors = new ErrorList();
         var planner = request.Planner ?? (request.Steps is null ? "llm" : "manual");
         RequestChecks.CheckText(errors, "goal", request.Goal, MaxGoal, required: true);
@@ -61,8 +57,9 @@ public sealed partial class PlanningService(ToolDirectory directory, ModelGatewa
         var job = new PlanningJob(request.Goal!.Trim(), NullIfBlank(request.Context), model, constraints.MaxSteps, constraints.BudgetUsd, constraints.Deadline,
             tools, null, [], null, idempotencyKey);
         var (plan, info) = await WriteStepsAsync(user, planner, request.Steps, job, inputs, clock, cancellationToken);
-        return await store.CreateAsync(tenantId, new NewPlan(job.Goal, job.Context, model, toolNames, constraints),
+        var stored = await store.CreateAsync(tenantId, new NewPlan(job.Goal, job.Context, model, toolNames, constraints),
             new NewRevision(plan.Steps, plan.Layers, plan.CriticalPath, plan.Totals, info, [], null, null), idempotencyKey, cancellationToken);
+        return stored.Created || stored.Plan.Goal == job.Goal ? stored : throw KeyReused(idempotencyKey!, stored.Plan.Id);
     }
 
     /// <summary>Adds a revision; an <paramref name="idempotencyKey"/> used before answers the revision it made, as for plans.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -14,6 +15,12 @@ namespace Platform.Orchestrator.Runs.Steps;
 public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
 {
     public const string ClientName = "model-steps";
+
+    /// <summary>
+    /// Token deltas reach watchers at most this often, several tokens to a message: live to a reader, and a fast model
+    /// does not cost a Redis message per token.
+    /// </summary>
+    private static readonly TimeSpan DeltaInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The most of a model's answer kept as a step's output.</summary>
     private const int MaxAnswerChars = 256 * 1024;
@@ -145,6 +152,8 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
     private async Task<StepOutcome> ReadStreamAsync(HttpResponseMessage response, Guid runId, string stepId, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
+        var unsent = new StringBuilder();
+        var lastSent = Stopwatch.GetTimestamp();
         var calls = new SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>();
         JsonNode? usage = null;
         string? finish = null;
@@ -178,7 +187,12 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
                 if (choices[0]?["delta"]?["content"]?.GetValue<string>() is { Length: > 0 } delta)
                 {
                     text.Append(delta);
-                    await signals.DeltaAsync(runId, stepId, delta);
+                    unsent.Append(delta);
+                    if (Stopwatch.GetElapsedTime(lastSent) >= DeltaInterval)
+                    {
+                        await signals.DeltaAsync(runId, stepId, unsent.ToString());
+                        (unsent, lastSent) = (unsent.Clear(), Stopwatch.GetTimestamp());
+                    }
                 }
 
                 foreach (var call in choices[0]?["delta"]?["tool_calls"] as JsonArray ?? [])
@@ -189,6 +203,11 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
                     calls[index] = (call?["id"]?.GetValue<string>() ?? id, call?["function"]?["name"]?.GetValue<string>() ?? name, arguments);
                 }
             }
+        }
+
+        if (unsent.Length > 0)
+        {
+            await signals.DeltaAsync(runId, stepId, unsent.ToString());
         }
 
         if (failure is not null)
