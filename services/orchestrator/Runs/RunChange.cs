@@ -43,13 +43,13 @@ public sealed class RunChange
 
 /// <summary>
 /// A planned step; one that already exists and has not succeeded is replaced by it (a re-plan). With
-/// <see cref="StartedAt"/> it is written running, its first attempt started.
+/// <see cref="Started"/> it is written running, its first attempt started at the commit's time.
 /// </summary>
 public sealed record NewStep(
     string Id, int Position, string Kind, string Title, string Instruction, string? Tool, JsonObject? Arguments, string[] DependsOn, string? Acceptance,
     JsonObject? Compensation)
 {
-    public DateTime? StartedAt { get; init; }
+    public bool Started { get; init; }
 }
 
 public sealed class StepChange
@@ -74,7 +74,8 @@ public sealed class StepChange
     public decimal CostUsd { get; init; }
     public int PromptTokens { get; init; }
     public int CompletionTokens { get; init; }
-    public DateTime? StartedAt { get; init; }
+    /// <summary>An attempt starts: the step's start is the commit's time, the time its dependencies' ends carry too.</summary>
+    public bool Started { get; init; }
     public bool Finished { get; init; }
 }
 

@@ -248,7 +248,7 @@ public sealed partial class RunExecutor(
         foreach (var step in startable.Take(Math.Max(slots, 0)).ToList())
         {
             slots--;
-            change.Steps.Add(new StepChange { Id = step.Id, State = StepStates.Running, Attempts = step.Attempts + 1, StartedAt = now.UtcDateTime });
+            change.Steps.Add(new StepChange { Id = step.Id, State = StepStates.Running, Attempts = step.Attempts + 1, Started = true });
             change.Events.Add(new("step.started", step.Id, new JsonObject { ["attempt"] = step.Attempts + 1, ["kind"] = step.Kind }));
         }
 
@@ -258,7 +258,7 @@ public sealed partial class RunExecutor(
             if (!NeedsDecision(x.Agent, step.Kind, step.Tool, StepStates.Pending) && step.DependsOn.All(Done))
             {
                 slots--;
-                change.NewSteps[i] = step with { StartedAt = now.UtcDateTime };
+                change.NewSteps[i] = step with { Started = true };
                 var attempt = (x.Steps.GetValueOrDefault(step.Id)?.Attempts ?? 0) + 1;
                 change.Events.Add(new("step.started", step.Id, new JsonObject { ["attempt"] = attempt, ["kind"] = step.Kind }));
             }
@@ -305,7 +305,7 @@ public sealed partial class RunExecutor(
             await CommitAsync(x, new RunChange
             {
                 State = x.Run.State == RunStates.Running ? null : RunStates.Running,
-                Steps = { new StepChange { Id = step.Id, State = StepStates.Running, Attempts = number, StartedAt = started.UtcDateTime } },
+                Steps = { new StepChange { Id = step.Id, State = StepStates.Running, Attempts = number, Started = true } },
                 Events = { new("step.started", step.Id, new JsonObject { ["attempt"] = number, ["kind"] = step.Kind }) },
             });
         }
@@ -891,9 +891,9 @@ public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAg
                 RunId = Run.Id, Id = step.Id, Position = step.Position, Kind = step.Kind, Title = step.Title, Instruction = step.Instruction,
                 Tool = step.Tool, Arguments = step.Arguments?.ToJsonString(), DependsOn = step.DependsOn, Acceptance = step.Acceptance,
                 Compensation = step.Compensation?.ToJsonString(), AttemptLog = replaced?.AttemptLog ?? "[]",
-                State = step.StartedAt is null ? StepStates.Pending : StepStates.Running,
-                Attempts = (replaced?.Attempts ?? 0) + (step.StartedAt is null ? 0 : 1),
-                StartedAt = step.StartedAt,
+                State = step.Started ? StepStates.Running : StepStates.Pending,
+                Attempts = (replaced?.Attempts ?? 0) + (step.Started ? 1 : 0),
+                StartedAt = step.Started ? now : null,
             };
         }
 
@@ -909,7 +909,7 @@ public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAg
             step.CompensationError = stepChange.ClearCompensation ? null : stepChange.CompensationError ?? step.CompensationError;
             step.InvocationId = stepChange.InvocationId ?? step.InvocationId;
             step.CostUsd += stepChange.CostUsd;
-            step.StartedAt = stepChange.StartedAt ?? step.StartedAt;
+            step.StartedAt = stepChange.Started ? now : step.StartedAt;
             step.FinishedAt = stepChange.Finished ? now : step.FinishedAt;
         }
     }

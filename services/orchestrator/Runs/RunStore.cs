@@ -111,10 +111,10 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 INSERT INTO run_steps (run_id, id, tenant_id, position, kind, title, instruction, tool, arguments, depends_on, acceptance,
                     compensation, state, attempts, started_at)
                 SELECT @runId, s.id, run.tenant_id, s.position, s.kind, s.title, s.instruction, s.tool, s.arguments, s.depends_on, s.acceptance,
-                    s.compensation, CASE WHEN s.started_at IS NULL THEN 'pending' ELSE 'running' END,
-                    CASE WHEN s.started_at IS NULL THEN 0 ELSE 1 END, s.started_at
+                    s.compensation, CASE WHEN s.started THEN 'running' ELSE 'pending' END,
+                    CASE WHEN s.started THEN 1 ELSE 0 END, CASE WHEN s.started THEN now() END
                 FROM run, jsonb_to_recordset(@newSteps::jsonb) AS s(id text, position int, kind text, title text, instruction text, tool text,
-                    arguments jsonb, depends_on text[], acceptance text, compensation jsonb, started_at timestamptz)
+                    arguments jsonb, depends_on text[], acceptance text, compensation jsonb, started boolean)
                 -- A re-plan replaces a step that has not succeeded; its attempts go on counting, so its calls get new keys.
                 ON CONFLICT (run_id, id) DO UPDATE SET
                     position = excluded.position, kind = excluded.kind, title = excluded.title, instruction = excluded.instruction,
@@ -136,12 +136,11 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                     cost_usd = st.cost_usd + c.cost_usd,
                     prompt_tokens = st.prompt_tokens + c.prompt_tokens,
                     completion_tokens = st.completion_tokens + c.completion_tokens,
-                    started_at = COALESCE(c.started_at, st.started_at),
+                    started_at = CASE WHEN c.started THEN now() ELSE st.started_at END,
                     finished_at = CASE WHEN c.finished THEN now() ELSE st.finished_at END
                 FROM run, jsonb_to_recordset(@stepChanges::jsonb) AS c(id text, state text, attempts int, attempt jsonb, output jsonb, error text,
                     clear_error boolean, replannable boolean, compensation_state text, compensation_error text,
-                    clear_compensation boolean, invocation_id uuid, cost_usd numeric, prompt_tokens int, completion_tokens int, started_at timestamptz,
-                    finished boolean)
+                    clear_compensation boolean, invocation_id uuid, cost_usd numeric, prompt_tokens int, completion_tokens int, started boolean, finished boolean)
                 WHERE st.run_id = @runId AND st.id = c.id),
             events AS (
                 INSERT INTO run_events (run_id, seq, tenant_id, type, step_id, data)
@@ -185,14 +184,14 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 {
                     id = s.Id, position = s.Position, kind = s.Kind, title = s.Title, instruction = s.Instruction, tool = s.Tool,
                     arguments = s.Arguments, depends_on = s.DependsOn, acceptance = s.Acceptance, compensation = s.Compensation,
-                    started_at = s.StartedAt,
+                    started = s.Started,
                 })),
                 stepChanges = JsonSerializer.Serialize(change.Steps.Select(s => new
                 {
                     id = s.Id, state = s.State, attempts = s.Attempts, attempt = s.Attempt, output = s.Output, error = s.Error,
                     clear_error = s.ClearError, replannable = s.Replannable, compensation_state = s.CompensationState,
                     compensation_error = s.CompensationError, clear_compensation = s.ClearCompensation, invocation_id = s.InvocationId, cost_usd = s.CostUsd, prompt_tokens = s.PromptTokens,
-                    completion_tokens = s.CompletionTokens, started_at = s.StartedAt, finished = s.Finished,
+                    completion_tokens = s.CompletionTokens, started = s.Started, finished = s.Finished,
                 })),
                 events = JsonSerializer.Serialize(change.Events.Select((e, i) => new { n = i + 1, type = e.Type, step_id = e.StepId, data = e.Data })),
                 webhook = change.Webhook?.ToJsonString(),
