@@ -21,6 +21,7 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+    public const string MetricsEndpointPath = "/metrics";
 
     public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
 
@@ -55,11 +56,21 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Logs, traces and metrics over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, as the AppHost sets it for the
-    /// Aspire dashboard. With nowhere to send them, recording spans would only cost every request CPU time.
+    /// Metrics for Prometheus at <c>/metrics</c> always; logs, traces and metrics over OTLP too when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, as the AppHost sets it for the Aspire dashboard. With nowhere to send
+    /// them, recording spans would only cost every request CPU time.
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(PlatformSourceName)
+                .AddPrometheusExporter());
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             return builder;
@@ -71,16 +82,12 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter(PlatformSourceName))
+        telemetry
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, PlatformSourceName)
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context =>
-                    !context.Request.Path.StartsWithSegments(HealthEndpointPath) && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                    !context.Request.Path.StartsWithSegments(HealthEndpointPath) && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                    && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
                 .AddHttpClientInstrumentation())
             .UseOtlpExporter();
         return builder;
@@ -94,7 +101,8 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (readiness: every check, Postgres and Redis included) and <c>/alive</c> (liveness), the
-    /// OpenAPI document, and the error handling every endpoint relies on. Unlike the Aspire template these are mapped
+    /// OpenAPI document, <c>/metrics</c> for Prometheus (a system tenant key with the metrics scope), and the error
+    /// handling every endpoint relies on. Unlike the Aspire template these are mapped
     /// in every environment, because Kubernetes probes need them; both are cheap.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -108,6 +116,10 @@ public static class Extensions
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath).RequireAuthorization(policy => policy
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => context.User.CanReadMetrics()));
         return app;
     }
 

@@ -60,6 +60,10 @@ public static class AuthenticationExtensions
     public static bool HasScope(this ClaimsPrincipal user, string scope) =>
         user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope) || user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin);
 
+    /// <summary>A key of the system tenant with the metrics scope (or admin): metrics span every tenant.</summary>
+    public static bool CanReadMetrics(this ClaimsPrincipal user) =>
+        user.HasScope(Scopes.Metrics) && user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) == ApiKeys.SystemTenant;
+
     /// <summary>An admin of the system tenant: may manage every tenant.</summary>
     public static bool IsPlatformAdmin(this ClaimsPrincipal user) =>
         user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin)

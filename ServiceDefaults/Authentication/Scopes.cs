@@ -10,5 +10,8 @@ public static class Scopes
     public const string Models = "models";
     public const string Tools = "tools";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>([Admin, Runs, Agents, Plans, Models, Tools], StringComparer.Ordinal);
+    /// <summary>Reads <c>/metrics</c> on every service; only a key of the system tenant may (what Prometheus scrapes with).</summary>
+    public const string Metrics = "metrics";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>([Admin, Runs, Agents, Plans, Models, Tools, Metrics], StringComparer.Ordinal);
 }

@@ -35,6 +35,7 @@ internal static class Extensions
         builder.Services.AddSingleton<IdempotencyStore>();
         builder.Services.AddSingleton<BudgetStore>();
         builder.Services.AddSingleton<BudgetGate>();
+        builder.Services.AddHostedService<BudgetMetrics>();
         builder.Services.AddSingleton<UsageStore>();
         builder.Services.AddSingleton<UsageLedger>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());

@@ -84,6 +84,7 @@ public static class RunsApi
             return TypedResults.Ok(RunDto.From(row, await runs.StepsAsync(row.Id)));
         }
 
+        RunMetrics.RunAccepted();
         await PublishKeyAsync(runKeys, key, row);
         if (reserved)
         {

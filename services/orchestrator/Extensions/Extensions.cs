@@ -48,6 +48,7 @@ internal static class Extensions
         builder.Services.AddSingleton<PlanCalls>();
         builder.Services.AddSingleton<ModelCalls>();
         builder.Services.AddSingleton<ToolCalls>();
+        builder.Services.AddHostedService<RunMetrics>();
 
         // Steps bound their calls themselves (step timeouts) and repeat them only under the same idempotency key, so
         // these clients have no resilience handler of their own and no timeout below the step's.

@@ -715,7 +715,7 @@ public sealed partial class RunExecutor(
 
     private async Task EndAsync(RunExecution x, string state, string? reason, JsonNode? output = null)
     {
-        await TryCommitAsync(x, new RunChange
+        var ended = await TryCommitAsync(x, new RunChange
         {
             State = state,
             Reason = reason,
@@ -727,6 +727,10 @@ public sealed partial class RunExecutor(
             Webhook = Announcement(x, state, reason, output),
             Events = { new($"run.{state}", null, new JsonObject { ["reason"] = reason, ["output"] = output?.DeepClone(), ["costUsd"] = x.Run.CostUsd }) },
         });
+        if (ended)
+        {
+            RunMetrics.RunEnded(state);
+        }
     }
 
     private static JsonObject Announcement(RunExecution x, string state, string? reason, JsonNode? output) => new()

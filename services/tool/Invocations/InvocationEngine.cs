@@ -182,8 +182,10 @@ public sealed partial class InvocationEngine(
                 : (InvocationStatus.Failed, "The tool failed unexpectedly; the failure is logged with this call's trace id.");
         }
 
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        ToolMetrics.Executed(tool.Kind, status, elapsed);
         return await invocations.FinishAsync(claimed.Id, status, result, error is null ? null : StorableJson.Text(error.Length > MaxErrorLength ? error[..MaxErrorLength] : error),
-            (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            (int)elapsed.TotalMilliseconds);
     }
 
     /// <summary>The result as recorded; one too large to keep is replaced by a note saying so, since the call itself succeeded.</summary>
