@@ -32,6 +32,7 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
         await ProduceEveryMetricAsync();
 
         var exported = new HashSet<string>(StringComparer.Ordinal);
+        var checks = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
         for (var attempt = 0; attempt < 40; attempt++)
         {
@@ -41,6 +42,7 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
                 using var client = platform.AppHost.Client(service, metricsKey);
                 var text = await client.GetStringAsync("/metrics");
                 exported.UnionWith(SampleName().Matches(text).Select(m => m.Groups["name"].Value));
+                checks.UnionWith(HealthCheck().Matches(text).Select(m => m.Groups["check"].Value));
             }
 
             missing = [.. Rules().SelectMany(r => MetricNames(r.Expr).Where(name => !exported.Contains(name)).Select(name => $"{r.Alert}: {name}"))];
@@ -55,6 +57,10 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
 
         Assert.True(missing.Count == 0, $"Not exported: {string.Join(", ", missing)}. Exported: {string.Join(" ", exported.Where(n => n.StartsWith("platform_", StringComparison.Ordinal)))}");
         Assert.True(Rules().Count >= 8);
+
+        // The dependency alerts select health checks by name: the names they match must be the services' own.
+        Assert.Contains(checks, c => Regex.IsMatch(c, "(?i).*(postgres|npgsql).*"));
+        Assert.Contains(checks, c => Regex.IsMatch(c, "(?i).*redis.*"));
     }
 
     [Fact]
@@ -86,7 +92,7 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
         }
 
         using var tool = platform.AppHost.Client("tool", key);
-        (await tool.PostAsJsonAsync("/v1/tools/builtin.calculator/invocations", new { arguments = new { expression = "1 + 1" } })).EnsureSuccessStatusCode();
+        (await tool.PostAsJsonAsync("/v1/tools/builtin.calculator/invocations", new { idempotencyKey = Guid.NewGuid().ToString(), arguments = new { expression = "1 + 1" } })).EnsureSuccessStatusCode();
     }
 
     private static List<(string Alert, string Expr)> Rules()
@@ -112,6 +118,9 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", RegexOptions.Multiline)]
     private static partial Regex SampleName();
+
+    [GeneratedRegex(@"^platform_health_check_status\{[^}]*check=""(?<check>[^""]*)""", RegexOptions.Multiline)]
+    private static partial Regex HealthCheck();
 
     [GeneratedRegex(@"\{[^}]*\}")]
     private static partial Regex Matchers();
