@@ -1,4 +1,5 @@
 using Platform.Dashboard.Apis;
+using Platform.Dashboard.Components;
 using Platform.Dashboard.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,8 +9,13 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseSignInRedirect();
 app.MapDefaultEndpoints();
-app.MapSessionPages();
+app.UseAntiforgery();
+
+app.MapStaticAssets().AllowAnonymous();
+app.MapSessionApi();
 app.MapStatusApi();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -7,36 +7,154 @@ namespace Platform.Tests;
 public sealed class DashboardBrowserTests(PlatformFixture platform)
 {
     private const string Chromium = "/usr/bin/chromium";
+    private const string Interactive = ".content[data-interactive=true]";
 
     [Fact]
     public async Task AnOperatorSignsInAndSeesEveryServiceHealthy()
     {
-        Assert.True(await Platform.TestSupport.MachinePackages.EnsureAsync(Chromium, "chromium"), $"{Chromium} is missing: install Debian's chromium package.");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
+        await using var session = await BrowserSession.StartAsync();
+        var page = await session.NewPageAsync();
         var (tenantId, key) = await platform.NewTenantAsync("runs");
 
-        await page.GotoAsync(platform.AppHost.Url("dashboard").ToString());
+        await page.GotoAsync(Dashboard("/").ToString());
         Assert.EndsWith("/login", page.Url, StringComparison.Ordinal);
+        await Screenshot(page, "login");
         await page.FillAsync("input[name=apiKey]", key);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForSelectorAsync("table");
+        await page.WaitForSelectorAsync("table[data-services]");
 
-        Assert.Contains(tenantId, await page.TextContentAsync("body"), StringComparison.Ordinal);
+        Assert.Contains(tenantId, await page.TextContentAsync("[data-tenant]"), StringComparison.Ordinal);
         foreach (var service in new[] { "orchestrator", "planning", "model", "tool" })
         {
             Assert.Equal("Healthy", await page.TextContentAsync($"tr[data-service={service}] td:nth-child(2)"));
         }
 
-        Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots"));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard.png") });
+        await page.WaitForSelectorAsync(Interactive);
+        await Screenshot(page, "overview");
         await page.ClickAsync("text=Sign out");
         await page.WaitForURLAsync("**/login");
+        await page.GotoAsync(Dashboard("/runs").ToString());
+        Assert.EndsWith("/login", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnOperatorStartsARunAndWatchesItSucceedWithoutReloading()
+    {
+        var (_, key) = await platform.NewTenantAsync("runs", "agents", "tools");
+        await Runs.CreateAgentAsync(platform.AppHost, key, "writer");
+        await using var session = await BrowserSession.StartAsync();
+        var page = await SignedInPageAsync(session, key);
+
+        await page.GotoAsync(Dashboard("/runs").ToString());
+        await page.WaitForSelectorAsync(Interactive);
+        await page.SelectOptionAsync("#agent", "writer");
+        await page.FillAsync("#goal", "draft a note, then write it up");
+        await page.ClickAsync("#start");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
+        await page.EvaluateAsync("() => window.sameDocument = true");
+        await page.WaitForSelectorAsync("[data-run-state=succeeded]", new() { Timeout = 90_000 });
+
+        Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "The run page was reloaded.");
+        Assert.Equal(2, await page.Locator("table.steps tbody tr").CountAsync());
+        Assert.Equal(2, await page.Locator("svg.plan-graph g[data-step-state=succeeded]").CountAsync());
+        await page.WaitForSelectorAsync("ol.timeline li[data-event='run.succeeded']");
+        await Screenshot(page, "run");
+
+        await page.GotoAsync(Dashboard("/runs").ToString());
+        await page.WaitForSelectorAsync("table.runs a[data-run]");
+        await Screenshot(page, "runs");
+    }
+
+    [Fact]
+    public async Task AnOperatorApprovesAWaitingStepWithTheKeyboardAndTheRunSucceeds()
+    {
+        var (_, key) = await platform.NewTenantAsync("runs", "agents", "tools");
+        await Runs.CreateAgentAsync(platform.AppHost, key, "approver");
+        using var orchestrator = platform.AppHost.Client("orchestrator", key);
+        var runId = (await Runs.StartAsync(orchestrator, "approver", "draft a note, then approve it with a human, then write it up")).Id();
+        await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(60), "waiting_approval");
+        await using var session = await BrowserSession.StartAsync();
+        var page = await SignedInPageAsync(session, key);
+
+        await page.GotoAsync(Dashboard("/approvals").ToString());
+        await page.WaitForSelectorAsync(Interactive);
+        var card = page.Locator($"section[data-run='{runId}']");
+        await card.WaitForAsync();
+        await Screenshot(page, "approvals");
+        await card.Locator("input").FillAsync("Looks right");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("[role=status]");
+
+        Assert.Equal("succeeded", (await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(60))).State());
+        await page.GotoAsync(Dashboard($"/runs/{runId}").ToString());
+        await page.WaitForSelectorAsync("[data-run-state=succeeded]");
+    }
+
+    [Fact]
+    public async Task ASecondTenantSeesNoneOfTheFirstTenantsRuns()
+    {
+        var (_, firstKey) = await platform.NewTenantAsync("runs", "agents", "tools");
+        await Runs.CreateAgentAsync(platform.AppHost, firstKey, "private");
+        using var orchestrator = platform.AppHost.Client("orchestrator", firstKey);
+        var runId = (await Runs.StartAsync(orchestrator, "private", "draft a secret note")).Id();
+        var (_, secondKey) = await platform.NewTenantAsync("runs", "agents", "tools");
+        await using var session = await BrowserSession.StartAsync();
+        var page = await SignedInPageAsync(session, secondKey);
+
+        await page.GotoAsync(Dashboard("/runs").ToString());
+        await page.WaitForSelectorAsync(Interactive);
+        var body = await page.TextContentAsync("body");
+        Assert.DoesNotContain("draft a secret note", body, StringComparison.Ordinal);
+        Assert.Equal(0, await page.Locator("a[data-run]").CountAsync());
+        await page.GotoAsync(Dashboard($"/runs/{runId}").ToString());
+        await page.WaitForSelectorAsync(Interactive);
+        Assert.Contains("No such run.", await page.TextContentAsync("body"), StringComparison.Ordinal);
+        Assert.DoesNotContain("draft a secret note", await page.TextContentAsync("body"), StringComparison.Ordinal);
+    }
+
+    private Uri Dashboard(string path) => new(platform.AppHost.Url("dashboard"), path);
+
+    private async Task<IPage> SignedInPageAsync(BrowserSession session, string key)
+    {
+        var page = await session.NewPageAsync();
+        await page.GotoAsync(Dashboard("/login").ToString());
+        await page.FillAsync("input[name=apiKey]", key);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("table[data-services]");
+        return page;
+    }
+
+    private static async Task Screenshot(IPage page, string view)
+    {
+        Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "screenshots", $"dashboard-{view}.png"), FullPage = true });
+    }
+
+    /// <summary>A headless Chromium with a browser context (cookies) of its own.</summary>
+    private sealed class BrowserSession(IPlaywright playwright, IBrowser browser, IBrowserContext context) : IAsyncDisposable
+    {
+        public static async Task<BrowserSession> StartAsync()
+        {
+            Assert.True(await Platform.TestSupport.MachinePackages.EnsureAsync(Chromium, "chromium"), $"{Chromium} is missing: install Debian's chromium package.");
+            var playwright = await Playwright.CreateAsync();
+            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            });
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+            return new BrowserSession(playwright, browser, context);
+        }
+
+        public Task<IPage> NewPageAsync() => context.NewPageAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await context.DisposeAsync();
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
     }
 }

@@ -1,16 +1,20 @@
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace Platform.Tests;
 
 [Collection(PlatformCollection.Name)]
-public sealed class DashboardTests(PlatformFixture platform)
+public sealed partial class DashboardTests(PlatformFixture platform)
 {
-    [Fact]
-    public async Task AVisitorWithoutAKeyIsSentToSignIn()
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/runs")]
+    [InlineData("/approvals")]
+    public async Task AVisitorWithoutAKeyIsSentToSignIn(string page)
     {
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = platform.AppHost.Url("dashboard") };
 
-        using var response = await client.GetAsync("/");
+        using var response = await client.GetAsync(page);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/login", response.Headers.Location?.ToString());
@@ -19,22 +23,37 @@ public sealed class DashboardTests(PlatformFixture platform)
     [Fact]
     public async Task ABadKeyDoesNotSignIn()
     {
-        using var client = new HttpClient { BaseAddress = platform.AppHost.Url("dashboard") };
+        var (client, cookies) = NewClient();
+        using var _ = client;
 
-        using var response = await client.PostAsync("/login", new FormUrlEncodedContent([new("apiKey", "plt_wrong")]));
+        using var response = await client.PostAsync("/login", await SignInFormAsync(client, "plt_wrong"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("unknown, expired or revoked", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "platform_api_key");
+    }
+
+    [Fact]
+    public async Task ASignInPostWithoutTheAntiforgeryTokenIsRefused()
+    {
+        var (client, cookies) = NewClient();
+        using var _ = client;
+        var (_, key) = await platform.NewTenantAsync("runs");
+
+        using var response = await client.PostAsync("/login", new FormUrlEncodedContent([new("_handler", "login"), new("apiKey", key)]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "platform_api_key");
     }
 
     [Fact]
     public async Task SigningInShowsEveryServiceHealthy()
     {
-        var cookies = new CookieContainer();
-        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = platform.AppHost.Url("dashboard") };
+        var (client, cookies) = NewClient();
+        using var _ = client;
         var (tenantId, key) = await platform.NewTenantAsync("runs");
 
-        using var response = await client.PostAsync("/login", new FormUrlEncodedContent([new("apiKey", key)]));
+        using var response = await client.PostAsync("/login", await SignInFormAsync(client, key));
         var page = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -44,7 +63,25 @@ public sealed class DashboardTests(PlatformFixture platform)
             Assert.Matches($"data-service=\"{service}\">\\s*<td>{service}</td>\\s*<td class=\"Healthy\">", page);
         }
 
-        var cookie = cookies.GetAllCookies().Single();
+        var cookie = Assert.Single(cookies.GetAllCookies(), c => c.Name == "platform_api_key");
         Assert.True(cookie.HttpOnly);
     }
+
+    private (HttpClient Client, CookieContainer Cookies) NewClient()
+    {
+        var cookies = new CookieContainer();
+        return (new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = platform.AppHost.Url("dashboard") }, cookies);
+    }
+
+    /// <summary>The sign-in form as a browser posts it: the key, the form's name and the antiforgery token the page carries.</summary>
+    private static async Task<FormUrlEncodedContent> SignInFormAsync(HttpClient client, string key)
+    {
+        var page = await client.GetStringAsync("/login");
+        var token = AntiforgeryToken().Match(page);
+        Assert.True(token.Success, "The sign-in page carries no antiforgery token.");
+        return new FormUrlEncodedContent([new("_handler", "login"), new("__RequestVerificationToken", WebUtility.HtmlDecode(token.Groups[1].Value)), new("apiKey", key)]);
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
 }

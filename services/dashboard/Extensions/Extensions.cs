@@ -1,3 +1,9 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.FluentUI.AspNetCore.Components;
+using Platform.Dashboard.Clients;
+using Platform.Dashboard.Session;
 using Platform.Dashboard.Status;
 using Platform.ServiceDefaults.Authentication;
 
@@ -11,5 +17,40 @@ internal static class Extensions
         // Browsers cannot send a bearer header on page loads, so the dashboard also reads the key from its cookie.
         builder.Services.Configure<ApiKeyAuthenticationOptions>(ApiKeyAuthenticationHandler.SchemeName, o => o.AllowCookie = true);
         builder.Services.AddHttpClient<ServiceStatusProbe>();
+
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddFluentUIComponents();
+
+        // An interactive circuit has no HttpContext: the key the circuit was opened with rides in its principal.
+        builder.Services.AddTransient<IClaimsTransformation, ApiKeyClaimsTransformation>();
+        builder.Services.AddScoped<SignedInKey>();
+
+        // The dashboard reads and steers the platform through the services' public APIs, with the operator's own key.
+        builder.Services.AddHttpClient<OrchestratorClient>(c => c.BaseAddress = new Uri("http://orchestrator"));
+        builder.Services.AddHttpClient<ToolClient>(c => c.BaseAddress = new Uri("http://tool"));
+        builder.Services.AddHttpClient<ModelClient>(c => c.BaseAddress = new Uri("http://model"));
+
+        // A run's event stream stays open until the run ends: no attempt or total timeout may cut it.
+#pragma warning disable EXTEXP0001 // Experimental since 8.x, and the one documented way to take a client out of the service defaults.
+        builder.Services.AddHttpClient(OrchestratorClient.EventsClientName, c =>
+        {
+            c.BaseAddress = new Uri("http://orchestrator");
+            c.Timeout = Timeout.InfiniteTimeSpan;
+        }).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
     }
+
+    /// <summary>A visitor without a valid key who asks for a page (not an API) is sent to the sign-in page.</summary>
+    public static void UseSignInRedirect(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null
+            && !(await context.AuthenticateAsync()).Succeeded)
+        {
+            context.Response.Redirect("/login");
+            return;
+        }
+
+        await next(context);
+    });
 }

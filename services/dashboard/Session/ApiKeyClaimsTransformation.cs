@@ -1,0 +1,35 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Platform.ServiceDefaults.Authentication;
+
+namespace Platform.Dashboard.Session;
+
+/// <summary>
+/// Keeps the verified key in the principal, so that an interactive circuit (opened with this principal, and without an
+/// HttpContext afterwards) can call the services with it. The principal never leaves the server.
+/// </summary>
+public sealed class ApiKeyClaimsTransformation(IHttpContextAccessor accessor) : IClaimsTransformation
+{
+    public const string KeyClaim = "dashboard.api_key";
+
+    public Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
+    {
+        if (principal.Identity?.IsAuthenticated != true || principal.HasClaim(c => c.Type == KeyClaim) || accessor.HttpContext is not { } context)
+        {
+            return Task.FromResult(principal);
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? header[7..].Trim()
+            : context.Request.Cookies[ApiKeyAuthenticationHandler.CookieName];
+        if (string.IsNullOrEmpty(key))
+        {
+            return Task.FromResult(principal);
+        }
+
+        var identity = new ClaimsIdentity(principal.Identity);
+        identity.AddClaim(new Claim(KeyClaim, key));
+        return Task.FromResult(new ClaimsPrincipal(identity));
+    }
+}
