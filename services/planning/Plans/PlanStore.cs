@@ -20,30 +20,53 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// Stores a plan as its revision 1. With <paramref name="idempotencyKey"/> already used by the tenant, stores
-    /// nothing and answers the plan that key made (<c>Created</c> false).
+    /// Stores a plan as its revision 1, both rows in one statement. With <paramref name="idempotencyKey"/> already
+    /// used by the tenant, stores nothing and answers the plan that key made (<c>Created</c> false).
     /// </summary>
     public async Task<(PlanDto Plan, bool Created)> CreateAsync(string tenantId, NewPlan plan, NewRevision revision, string? idempotencyKey,
         CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var id = Guid.CreateVersion7();
-        var createdAt = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("""
-            INSERT INTO plans (id, tenant_id, goal, context, model, tools, constraints, idempotency_key)
-            VALUES (@id, @tenantId, @Goal, @Context, @Model, @tools::jsonb, @constraints::jsonb, @idempotencyKey)
-            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING created_at
-            """, new { id, tenantId, plan.Goal, plan.Context, plan.Model, tools = Serialize(plan.Tools), constraints = Serialize(plan.Constraints), idempotencyKey },
-            transaction, cancellationToken: cancellationToken));
-        if (createdAt is null)
+        var stored = await connection.QuerySingleOrDefaultAsync<StoredTimes>(new CommandDefinition("""
+            WITH plan AS (
+                INSERT INTO plans (id, tenant_id, goal, context, model, tools, constraints, idempotency_key)
+                VALUES (@id, @tenantId, @Goal, @Context, @Model, @tools::jsonb, @constraints::jsonb, @idempotencyKey)
+                ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING id, created_at),
+            revision AS (
+                INSERT INTO plan_revisions (plan_id, revision, tenant_id, steps, layers, critical_path, totals, planner, completed, failed, changes)
+                SELECT plan.id, 1, @tenantId, @steps::jsonb, @layers::jsonb, @criticalPath::jsonb, @totals::jsonb, @planner::jsonb,
+                       @completed::jsonb, @failed::jsonb, @changes::jsonb
+                FROM plan
+                RETURNING created_at)
+            SELECT plan.created_at AS "CreatedAt", revision.created_at AS "RevisedAt" FROM plan, revision
+            """, new
         {
+            id,
+            tenantId,
+            plan.Goal,
+            plan.Context,
+            plan.Model,
+            tools = Serialize(plan.Tools),
+            constraints = Serialize(plan.Constraints),
+            idempotencyKey,
+            steps = Serialize(revision.Steps),
+            layers = Serialize(revision.Layers),
+            criticalPath = Serialize(revision.CriticalPath),
+            totals = Serialize(revision.Totals),
+            planner = Serialize(revision.Planner),
+            completed = Serialize(revision.Completed),
+            failed = revision.Failed is null ? null : Serialize(revision.Failed),
+            changes = revision.Changes is null ? null : Serialize(revision.Changes),
+        }, cancellationToken: cancellationToken));
+        if (stored is not { } times)
+        {
+            // The key was taken: the statement wrote nothing.
             return (await FindByKeyAsync(tenantId, idempotencyKey!, cancellationToken) ?? throw new InvalidOperationException("An idempotency key's plan vanished."), false);
         }
 
-        var revisedAt = await InsertRevisionAsync(connection, transaction, tenantId, id, 1, revision, null, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return (AsDto(id, plan, 1, revision, createdAt.Value, revisedAt), true);
+        return (AsDto(id, plan, 1, revision, times.CreatedAt, times.RevisedAt), true);
     }
 
     /// <summary>
@@ -175,6 +198,8 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
     private static PlanDto AsDto(Guid id, NewPlan plan, int number, NewRevision revision, DateTime createdAt, DateTime revisedAt) => new(
         id, number, plan.Goal, plan.Context, plan.Model, plan.Tools, plan.Constraints, revision.Steps, revision.Layers, revision.CriticalPath,
         revision.Totals, revision.Planner, revision.Completed, revision.Failed, revision.Changes, createdAt, revisedAt);
+
+    private sealed record StoredTimes(DateTime CreatedAt, DateTime RevisedAt);
 
     private sealed record PlanRow(
         Guid Id, string Goal, string? Context, string Model, string? Tools, string Constraints, DateTime CreatedAt,
