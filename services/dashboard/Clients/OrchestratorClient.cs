@@ -24,8 +24,9 @@ public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory facto
     public async Task<IReadOnlyList<Agent>> ListAgentsAsync(CancellationToken cancellationToken) =>
         (await SendAsync<AgentPage>(HttpMethod.Get, "/v1/agents?limit=200", null, cancellationToken))?.Items ?? [];
 
-    public async Task<Run> StartRunAsync(string agent, string goal, CancellationToken cancellationToken) =>
-        await SendAsync<Run>(HttpMethod.Post, "/v1/runs", new { agent, goal }, cancellationToken)
+    /// <summary>Starts a run; a repeated <paramref name="idempotencyKey"/> (a double submit) answers the run it first made.</summary>
+    public async Task<Run> StartRunAsync(string agent, string goal, string idempotencyKey, CancellationToken cancellationToken) =>
+        await SendAsync<Run>(HttpMethod.Post, "/v1/runs", new { agent, goal }, cancellationToken, idempotencyKey: idempotencyKey)
         ?? throw new DashboardApiException("The orchestrator answered no run.");
 
     public Task CancelAsync(Guid id, CancellationToken cancellationToken) =>
@@ -71,10 +72,16 @@ public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory facto
         }
     }
 
-    private async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken, bool notFoundIsNull = false)
+    private async Task<T?> SendAsync<T>(
+        HttpMethod method, string path, object? body, CancellationToken cancellationToken, bool notFoundIsNull = false, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await key.KeyAsync());
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         using var response = await http.SendAsync(request, cancellationToken);
         if (notFoundIsNull && response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
