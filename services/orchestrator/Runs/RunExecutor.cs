@@ -500,28 +500,11 @@ public sealed partial class RunExecutor(
                 }
 
                 return (park, null);
-            case StepOutcome.Failed failed when !failed.Final && attempt.Number < x.Agent.Retries.MaxAttempts:
-                var delay = Backoff(x, attempt.Number);
-                log["outcome"] = "failed";
-                log["error"] = failed.Reason;
-                return (new RunChange
-                {
-                    CostUsd = failed.CostUsd,
-                    PromptTokens = failed.PromptTokens,
-                    CompletionTokens = failed.CompletionTokens,
-                    Steps =
-                    {
-                        new StepChange
-                        {
-                            Id = step.Id, State = StepStates.Pending, Attempt = log, Error = failed.Reason, InvocationId = failed.InvocationId,
-                            CostUsd = failed.CostUsd, PromptTokens = failed.PromptTokens, CompletionTokens = failed.CompletionTokens,
-                        },
-                    },
-                    Events = { new("step.retrying", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds }) },
-                }, time.GetUtcNow() + delay);
             case StepOutcome.Failed failed:
                 log["outcome"] = "failed";
                 log["error"] = failed.Reason;
+                var retry = !failed.Final && attempt.Number < x.Agent.Retries.MaxAttempts;
+                var delay = Backoff(x, attempt.Number);
                 return (new RunChange
                 {
                     CostUsd = failed.CostUsd,
@@ -531,13 +514,18 @@ public sealed partial class RunExecutor(
                     {
                         new StepChange
                         {
-                            Id = step.Id, State = StepStates.Failed, Attempt = log, Error = failed.Reason, Replannable = !failed.Final,
-                            InvocationId = failed.InvocationId, Finished = true, CostUsd = failed.CostUsd, PromptTokens = failed.PromptTokens,
-                            CompletionTokens = failed.CompletionTokens,
+                            Id = step.Id, State = retry ? StepStates.Pending : StepStates.Failed, Attempt = log, Error = failed.Reason,
+                            Replannable = retry ? null : !failed.Final, InvocationId = failed.InvocationId, Finished = !retry, CostUsd = failed.CostUsd,
+                            PromptTokens = failed.PromptTokens, CompletionTokens = failed.CompletionTokens,
                         },
                     },
-                    Events = { new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final }) },
-                }, null);
+                    Events =
+                    {
+                        retry
+                            ? new("step.retrying", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds })
+                            : new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final }),
+                    },
+                }, retry ? time.GetUtcNow() + delay : null);
             default:
                 throw new InvalidOperationException($"An attempt ended as {attempt.Outcome.GetType().Name}, which is retried before it is recorded.");
         }

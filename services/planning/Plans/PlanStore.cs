@@ -92,42 +92,24 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The plan, at its first revision, that a create with <paramref name="idempotencyKey"/> made.</summary>
-    public async Task<PlanDto?> FindByKeyAsync(string tenantId, string idempotencyKey, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
-            SELECT {Columns}
-            FROM plans p
-            JOIN plan_revisions r ON r.plan_id = p.id AND r.revision = 1
-            WHERE p.tenant_id = @tenantId AND p.idempotency_key = @idempotencyKey
-            """, new { tenantId, idempotencyKey }, cancellationToken: cancellationToken));
-        return row?.AsDto();
-    }
+    public Task<PlanDto?> FindByKeyAsync(string tenantId, string idempotencyKey, CancellationToken cancellationToken) => FindOneAsync("""
+        FROM plans p
+        JOIN plan_revisions r ON r.plan_id = p.id AND r.revision = 1
+        WHERE p.tenant_id = @tenantId AND p.idempotency_key = @idempotencyKey
+        """, new { tenantId, idempotencyKey }, cancellationToken);
 
     /// <summary>The revision that a re-plan with <paramref name="idempotencyKey"/> made.</summary>
-    public async Task<PlanDto?> FindRevisionByKeyAsync(string tenantId, string idempotencyKey, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
-            SELECT {Columns}
-            FROM plan_revisions r
-            JOIN plans p ON p.id = r.plan_id
-            WHERE r.tenant_id = @tenantId AND r.idempotency_key = @idempotencyKey
-            """, new { tenantId, idempotencyKey }, cancellationToken: cancellationToken));
-        return row?.AsDto();
-    }
+    public Task<PlanDto?> FindRevisionByKeyAsync(string tenantId, string idempotencyKey, CancellationToken cancellationToken) => FindOneAsync("""
+        FROM plan_revisions r
+        JOIN plans p ON p.id = r.plan_id
+        WHERE r.tenant_id = @tenantId AND r.idempotency_key = @idempotencyKey
+        """, new { tenantId, idempotencyKey }, cancellationToken);
 
-    public async Task<PlanDto?> FindAsync(string tenantId, Guid id, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
-            SELECT {Columns}
-            FROM plans p
-            CROSS JOIN LATERAL (SELECT * FROM plan_revisions WHERE plan_id = p.id ORDER BY revision DESC LIMIT 1) r
-            WHERE p.tenant_id = @tenantId AND p.id = @id
-            """, new { tenantId, id }, cancellationToken: cancellationToken));
-        return row?.AsDto();
-    }
+    public Task<PlanDto?> FindAsync(string tenantId, Guid id, CancellationToken cancellationToken) => FindOneAsync("""
+        FROM plans p
+        CROSS JOIN LATERAL (SELECT * FROM plan_revisions WHERE plan_id = p.id ORDER BY revision DESC LIMIT 1) r
+        WHERE p.tenant_id = @tenantId AND p.id = @id
+        """, new { tenantId, id }, cancellationToken);
 
     /// <summary>The tenant's plans, newest first (ids are time-ordered), each at its latest revision.</summary>
     public async Task<IReadOnlyList<PlanDto>> ListAsync(string tenantId, int limit, Guid? before, CancellationToken cancellationToken)
@@ -158,15 +140,17 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
         return rows.Count == 0 ? null : [.. rows.Select(r => r.AsDto())];
     }
 
-    public async Task<PlanDto?> RevisionAsync(string tenantId, Guid id, int revision, CancellationToken cancellationToken)
+    public Task<PlanDto?> RevisionAsync(string tenantId, Guid id, int revision, CancellationToken cancellationToken) => FindOneAsync("""
+        FROM plans p
+        JOIN plan_revisions r ON r.plan_id = p.id
+        WHERE p.tenant_id = @tenantId AND p.id = @id AND r.revision = @revision
+        """, new { tenantId, id, revision }, cancellationToken);
+
+    /// <summary>One plan at one revision: <paramref name="from"/> joins <c>plans p</c> and <c>plan_revisions r</c> and filters them.</summary>
+    private async Task<PlanDto?> FindOneAsync(string from, object parameters, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"""
-            SELECT {Columns}
-            FROM plans p
-            JOIN plan_revisions r ON r.plan_id = p.id
-            WHERE p.tenant_id = @tenantId AND p.id = @id AND r.revision = @revision
-            """, new { tenantId, id, revision }, cancellationToken: cancellationToken));
+        var row = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition($"SELECT {Columns}\n{from}", parameters, cancellationToken: cancellationToken));
         return row?.AsDto();
     }
 
