@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Playwright;
 
 namespace Platform.Tests;
@@ -89,6 +91,31 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
         Assert.Equal("succeeded", (await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(60))).State());
         await page.GotoAsync(Dashboard($"/runs/{runId}").ToString());
         await page.WaitForSelectorAsync("[data-run-state=succeeded]");
+    }
+
+    [Fact]
+    public async Task AnOperatorDeniesAToolCallHeldByTheToolServiceWithAReason()
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var tool = platform.AppHost.Client("tool", key);
+        (await tool.PutAsJsonAsync("/v1/tools/builtin.memory_set/policy", new { approval = new { always = true } })).EnsureSuccessStatusCode();
+        using var invoked = await tool.PostAsJsonAsync("/v1/tools/builtin.memory_set/invocations",
+            new { idempotencyKey = Guid.NewGuid().ToString(), arguments = new { key = "held", value = 1 } });
+        var approvalId = (await invoked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
+        await using var session = await BrowserSession.StartAsync();
+        var page = await SignedInPageAsync(session, key);
+
+        await page.GotoAsync(Dashboard("/approvals").ToString());
+        await page.WaitForSelectorAsync(Interactive);
+        var card = page.Locator($"section[data-approval='{approvalId}']");
+        await card.Locator("input").FillAsync("Not today");
+        await card.Locator(".deny").ClickAsync();
+        await page.WaitForSelectorAsync("[role=status]");
+
+        var approval = await tool.GetFromJsonAsync<JsonElement>($"/v1/approvals/{approvalId}");
+        Assert.Equal("denied", approval.GetProperty("status").GetString());
+        Assert.Equal("Not today", approval.GetProperty("reason").GetString());
+        Assert.Equal(0, await page.Locator($"section[data-approval='{approvalId}']").CountAsync());
     }
 
     [Fact]
