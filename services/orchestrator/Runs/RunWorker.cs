@@ -15,6 +15,9 @@ public sealed partial class RunWorker(RunStore store, RunExecutor executor, RunS
     private readonly ConcurrentDictionary<Guid, RunControl> _held = new();
     private readonly SemaphoreSlim _wake = new(0);
     private int _reserved;
+
+    /// <summary>The last claim took as many runs as there was room for, or there was none: more may be waiting.</summary>
+    private volatile bool _mayHaveLeftWork;
     private CancellationToken _stopping;
 
     /// <summary>This replica's name on the leases it holds: distinct per process, so a restarted replica never mistakes an old lease for its own.</summary>
@@ -62,12 +65,11 @@ public sealed partial class RunWorker(RunStore store, RunExecutor executor, RunS
             try
             {
                 var room = _options.MaxConcurrentRuns - _held.Count - Volatile.Read(ref _reserved);
-                if (room > 0)
+                var claimed = room > 0 ? await store.ClaimAsync(Owner, room, _options.Lease) : [];
+                _mayHaveLeftWork = claimed.Count >= room;
+                foreach (var run in claimed)
                 {
-                    foreach (var run in await store.ClaimAsync(Owner, room, _options.Lease))
-                    {
-                        Start(run, await store.StepsAsync(run.Id));
-                    }
+                    Start(run, await store.StepsAsync(run.Id));
                 }
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
@@ -108,7 +110,11 @@ public sealed partial class RunWorker(RunStore store, RunExecutor executor, RunS
             {
                 _held.TryRemove(run.Id, out _);
                 control.Dispose();
-                _wake.Release();
+                if (_mayHaveLeftWork)
+                {
+                    // The last claim had no room for all there was: this run's place goes to the next at once.
+                    _wake.Release();
+                }
             }
         });
     }
