@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Polly.Timeout;
 
 namespace Platform.Dashboard.Clients;
 
@@ -7,6 +8,23 @@ namespace Platform.Dashboard.Clients;
 public sealed class DashboardApiException(string message, HttpStatusCode? status = null) : Exception(message)
 {
     public HttpStatusCode? Status { get; } = status;
+
+    /// <summary>Sends the request; a service that cannot be reached is a refusal to show, not a broken page.</summary>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, string service, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new DashboardApiException($"The {service} cannot be reached: {e.Message}");
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new DashboardApiException($"The {service} did not answer in time.");
+        }
+    }
 
     public static async Task ThrowUnlessSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ public sealed class ModelClient(HttpClient http, SignedInKey key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await key.KeyAsync());
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await DashboardApiException.SendAsync(http, request, "model gateway", cancellationToken);
         if (response.StatusCode is System.Net.HttpStatusCode.Forbidden)
         {
             return null;

@@ -82,7 +82,7 @@ public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory facto
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await DashboardApiException.SendAsync(http, request, "orchestrator", cancellationToken);
         if (notFoundIsNull && response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return default;

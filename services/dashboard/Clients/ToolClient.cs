@@ -10,7 +10,7 @@ public sealed class ToolClient(HttpClient http, SignedInKey key)
     public async Task<IReadOnlyList<ToolApproval>> PendingApprovalsAsync(CancellationToken cancellationToken)
     {
         using var request = await RequestAsync(HttpMethod.Get, "/v1/approvals?status=pending", null);
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await DashboardApiException.SendAsync(http, request, "tool service", cancellationToken);
         await DashboardApiException.ThrowUnlessSuccessAsync(response, cancellationToken);
         return await response.Content.ReadFromJsonAsync<IReadOnlyList<ToolApproval>>(DashboardJson.Options, cancellationToken) ?? [];
     }
@@ -18,7 +18,7 @@ public sealed class ToolClient(HttpClient http, SignedInKey key)
     public async Task DecideAsync(Guid id, bool approve, string? reason, CancellationToken cancellationToken)
     {
         using var request = await RequestAsync(HttpMethod.Post, $"/v1/approvals/{id}/{(approve ? "approve" : "deny")}", new { reason });
-        using var response = await http.SendAsync(request, cancellationToken);
+        using var response = await DashboardApiException.SendAsync(http, request, "tool service", cancellationToken);
         await DashboardApiException.ThrowUnlessSuccessAsync(response, cancellationToken);
     }
 
