@@ -25,7 +25,7 @@ public sealed record AgentPage(IReadOnlyList<Agent> Items, string? Next);
 
 public sealed record ToolApproval(Guid Id, Guid InvocationId, string Tool, string Status, string? Reason, DateTime ExpiresAt, DateTime CreatedAt);
 
-/// <summary>One event of a run's stream: a logged event (with its sequence number) or a token delta (without).</summary>
+/// <summary>One event of a run's stream: a logged event (with its sequence number) or a model step's token delta (without).</summary>
 public sealed record RunEvent(long? Seq, string Type, string? StepId, DateTime At, string Detail)
 {
     // For display only (the page encodes it): apostrophes and quotes as they are, not \u0027.
@@ -36,7 +36,14 @@ public sealed record RunEvent(long? Seq, string Type, string? StepId, DateTime A
         using var document = JsonDocument.Parse(data);
         var root = document.RootElement;
         long? seq = root.TryGetProperty("seq", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt64() : null;
-        var stepId = root.TryGetProperty("stepId", out var step) && step.ValueKind == JsonValueKind.String ? step.GetString() : null;
+        var stepId = (root.TryGetProperty("stepId", out var step) || root.TryGetProperty("step", out step)) && step.ValueKind == JsonValueKind.String
+            ? step.GetString()
+            : null;
+        if (type == "delta")
+        {
+            return new RunEvent(null, type, stepId, DateTime.UtcNow, root.TryGetProperty("delta", out var text) ? text.GetString() ?? "" : "");
+        }
+
         var at = root.TryGetProperty("at", out var a) && a.ValueKind == JsonValueKind.String && a.TryGetDateTime(out var time) ? time : DateTime.UtcNow;
         var detail = !root.TryGetProperty("data", out var d) || d.ValueKind is JsonValueKind.Null ? ""
             : d.ValueKind is JsonValueKind.String ? d.GetString()! : JsonSerializer.Serialize(d, Readable);
