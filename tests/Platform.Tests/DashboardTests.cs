@@ -47,6 +47,17 @@ public sealed partial class DashboardTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task ASignOutPostWithoutTheAntiforgeryTokenIsRefused()
+    {
+        var (client, _) = NewClient();
+        using var _ = client;
+
+        using var response = await client.PostAsync("/logout", new FormUrlEncodedContent([]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task SigningInShowsEveryServiceHealthy()
     {
         var (client, cookies) = NewClient();

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Platform.ServiceDefaults.Authentication;
 
 namespace Platform.Dashboard.Apis;
@@ -13,8 +12,8 @@ public static class SessionApi
         return app;
     }
 
-    /// <summary>Bound from the form, so the antiforgery token the layout's form carries is checked.</summary>
-    public static RedirectHttpResult SignOut(HttpContext context, [FromForm] string? reason)
+    /// <summary>Takes the form, so the antiforgery token the layout's form carries is checked: no other site signs an operator out.</summary>
+    public static RedirectHttpResult SignOut(HttpContext context, IFormCollection form)
     {
         context.Response.Cookies.Delete(ApiKeyAuthenticationHandler.CookieName);
         return TypedResults.Redirect("/login");
