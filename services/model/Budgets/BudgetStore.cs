@@ -5,24 +5,26 @@ using Platform.ServiceDefaults.Caching;
 namespace Platform.Model.Budgets;
 
 /// <summary>
-/// Budgets and rate limits, per tenant (<c>key_id = ''</c>) and per key. Reads are cached in-process for two seconds:
-/// a change reaches every replica within that time, and the hot path asks Postgres at most once per key per window.
+/// Budgets and rate limits, per tenant (<c>key_id = ''</c>) and per key. Each tenant's rows are read together and
+/// cached in-process for two seconds: a change reaches every replica within that time, and the hot path asks Postgres
+/// at most once per tenant per window, however many keys call (every run has a key of its own).
 /// </summary>
 public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
-    private readonly ExpiringCache<(string TenantId, string KeyId), (Limits Tenant, Limits Key)> _limits = new(time, TimeSpan.FromSeconds(2));
+    private readonly ExpiringCache<string, IReadOnlyDictionary<string, Limits>> _limits = new(time, TimeSpan.FromSeconds(2));
 
-    public Task<(Limits Tenant, Limits Key)> LimitsForAsync(string tenantId, string keyId) => _limits.GetOrLoadAsync((tenantId, keyId), LoadAsync);
-
-    private async Task<(Limits Tenant, Limits Key)> LoadAsync((string TenantId, string KeyId) scope)
+    public async Task<(Limits Tenant, Limits Key)> LimitsForAsync(string tenantId, string keyId)
     {
-        var (tenantId, keyId) = scope;
+        var limits = await _limits.GetOrLoadAsync(tenantId, LoadAsync);
+        return (limits.GetValueOrDefault("", Limits.None), keyId == "" ? Limits.None : limits.GetValueOrDefault(keyId, Limits.None));
+    }
+
+    private async Task<IReadOnlyDictionary<string, Limits>> LoadAsync(string tenantId)
+    {
         await using var connection = await dataSource.OpenConnectionAsync();
-        var rows = (await connection.QueryAsync<BudgetRow>(
-            "SELECT tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm, updated_at FROM budgets WHERE tenant_id = @tenantId AND key_id IN ('', @keyId)",
-            new { tenantId, keyId })).ToList();
-        return (rows.FirstOrDefault(r => r.KeyId == "")?.AsLimits() ?? Limits.None,
-            rows.FirstOrDefault(r => r.KeyId == keyId && keyId != "")?.AsLimits() ?? Limits.None);
+        var rows = await connection.QueryAsync<BudgetRow>(
+            "SELECT tenant_id, key_id, daily_usd, monthly_usd, rpm, tpm, updated_at FROM budgets WHERE tenant_id = @tenantId", new { tenantId });
+        return rows.ToDictionary(r => r.KeyId, r => r.AsLimits(), StringComparer.Ordinal);
     }
 
     public async Task<BudgetRow> PutAsync(string tenantId, string keyId, Limits limits)
