@@ -47,6 +47,8 @@ public sealed partial class BudgetMetrics : BackgroundService
 
     private async Task<List<Measurement<double>>> ReadAsync()
     {
+        // A read every few seconds is not something to trace: it would bury the requests in the trace view.
+        using var untraced = OpenTelemetry.SuppressInstrumentationScope.Begin();
         await using var connection = await _dataSource.OpenConnectionAsync();
         var budgets = (await connection.QueryAsync<(string TenantId, decimal? DailyUsd, decimal? MonthlyUsd)>(
             "SELECT tenant_id, daily_usd, monthly_usd FROM budgets WHERE key_id = '' AND (daily_usd IS NOT NULL OR monthly_usd IS NOT NULL)")).ToList();

@@ -52,6 +52,8 @@ public sealed partial class RunMetrics : BackgroundService
 
     private async Task<Snapshot> ReadAsync(CancellationToken cancellationToken)
     {
+        // A read every few seconds is not something to trace: it would bury the requests in the trace view.
+        using var untraced = OpenTelemetry.SuppressInstrumentationScope.Begin();
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
             SELECT state, count(*) AS count FROM runs WHERE state IN ('queued', 'planning', 'running', 'waiting_approval') GROUP BY state;
