@@ -69,7 +69,6 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(PlatformSourceName)
                 .AddPrometheusExporter());
-        builder.Services.AddHealthChecks();
         builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -41,7 +41,7 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
                 FROM plan
                 RETURNING created_at)
             SELECT plan.created_at AS "CreatedAt", revision.created_at AS "RevisedAt" FROM plan, revision
-            """, new
+            """, RevisionParameters(revision, new
         {
             id,
             tenantId,
@@ -51,15 +51,7 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
             tools = Serialize(plan.Tools),
             constraints = Serialize(plan.Constraints),
             idempotencyKey,
-            steps = Serialize(revision.Steps),
-            layers = Serialize(revision.Layers),
-            criticalPath = Serialize(revision.CriticalPath),
-            totals = Serialize(revision.Totals),
-            planner = Serialize(revision.Planner),
-            completed = Serialize(revision.Completed),
-            failed = revision.Failed is null ? null : Serialize(revision.Failed),
-            changes = revision.Changes is null ? null : Serialize(revision.Changes),
-        }, cancellationToken: cancellationToken));
+        }), cancellationToken: cancellationToken));
         if (stored is not { } times)
         {
             // The key was taken: the statement wrote nothing.
@@ -161,21 +153,25 @@ public sealed class PlanStore(NpgsqlDataSource dataSource)
             VALUES (@planId, @number, @tenantId, @steps::jsonb, @layers::jsonb, @criticalPath::jsonb, @totals::jsonb, @planner::jsonb,
                     @completed::jsonb, @failed::jsonb, @changes::jsonb, @idempotencyKey)
             RETURNING created_at
-            """, new
+            """, RevisionParameters(revision, new { planId, number, tenantId, idempotencyKey }), transaction, cancellationToken: cancellationToken));
+
+    /// <summary>A revision's columns as parameters, beside <paramref name="others"/>.</summary>
+    private static DynamicParameters RevisionParameters(NewRevision revision, object others)
+    {
+        var parameters = new DynamicParameters(others);
+        parameters.AddDynamicParams(new
         {
-            planId,
-            number,
-            tenantId,
-            idempotencyKey,
             steps = Serialize(revision.Steps),
             layers = Serialize(revision.Layers),
             criticalPath = Serialize(revision.CriticalPath),
             totals = Serialize(revision.Totals),
             planner = Serialize(revision.Planner),
             completed = Serialize(revision.Completed),
-            failed = revision.Failed is null ? null : Serialize(revision.Failed),
-            changes = revision.Changes is null ? null : Serialize(revision.Changes),
-        }, transaction, cancellationToken: cancellationToken));
+            failed = Serialize(revision.Failed),
+            changes = Serialize(revision.Changes),
+        });
+        return parameters;
+    }
 
     private static string? Serialize<T>(T value) => value is null ? null : JsonSerializer.Serialize(value, Json);
 
