@@ -1,5 +1,8 @@
 var builder = DistributedApplication.CreateBuilder(args);
 
+// Kubernetes YAML from this model beside the manifest: --operation publish --step publish-kubernetes --output-path <folder>.
+builder.AddKubernetesPublishing();
+
 // The first key of the system tenant; rotate it by setting Parameters:admin-api-key.
 var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
@@ -19,12 +22,14 @@ var cache = builder.AddRedisServer("cache");
 var model = builder.AddService<Projects.Model>("model")
     .WithReference(modelDb).WaitFor(modelDb)
     .WithReference(cache).WaitFor(cache)
-    .WithSecretsKey(secretsKey);
+    .WithSecretsKey(secretsKey)
+    .WithKubernetesWorkload(k => (k.ReachesInternet, k.MemoryLimit) = (true, "1Gi")); // model providers; tokenizers and the response cache
 
 var tool = builder.AddService<Projects.Tool>("tool")
     .WithReference(toolDb).WaitFor(toolDb)
     .WithReference(cache).WaitFor(cache)
-    .WithSecretsKey(secretsKey);
+    .WithSecretsKey(secretsKey)
+    .WithKubernetesWorkload(k => k.ReachesInternet = true); // HTTP tools and MCP servers
 
 var planning = builder.AddService<Projects.Planning>("planning")
     .WithReference(planningDb).WaitFor(planningDb)
@@ -40,7 +45,8 @@ var orchestrator = builder.AddService<Projects.Orchestrator>("orchestrator")
     .WithReference(tool)
     .WithEnvironment("Authentication__BootstrapAdminKey", adminApiKey)
     .WithSecretsKey(secretsKey)
-    .WithIssueAdminKeyCommand(adminApiKey);
+    .WithIssueAdminKeyCommand(adminApiKey)
+    .WithKubernetesWorkload(k => k.ReachesInternet = true); // webhooks
 
 builder.AddService<Projects.Dashboard>("dashboard")
     .WithReference(cache).WaitFor(cache)

@@ -1,0 +1,168 @@
+using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using k8s;
+using Microsoft.Extensions.Configuration;
+
+namespace Platform.Hosting.Kubernetes;
+
+/// <summary>
+/// Writes the app model as a Kustomize base (every service's ConfigMap, Deployment, Service, PodDisruptionBudget and
+/// NetworkPolicy) with a staging overlay (one replica each, PostgreSQL and Redis as StatefulSets) and a production overlay
+/// (more replicas, external data servers). Secret values are never written: workloads read them from two Secrets the
+/// operator creates, with the commands in the README beside them.
+/// </summary>
+internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration configuration)
+{
+    private const string Header = "# Written by the AppHost's publish-kubernetes step from the app model; change the AppHost, not this file.\n";
+
+    private string ImageRegistry => configuration["Kubernetes:ImageRegistry"] ?? "registry.example.com/platform";
+
+    private string ImageTag => configuration["Kubernetes:ImageTag"] ?? "latest";
+
+    private string MonitoringNamespace => configuration["Kubernetes:MonitoringNamespace"] ?? "monitoring";
+
+    public async Task WriteAsync(string folder, CancellationToken cancellationToken)
+    {
+        foreach (var generated in new[] { "base", "overlays" }.Select(f => Path.Combine(folder, f)).Where(Directory.Exists))
+        {
+            Directory.Delete(generated, recursive: true);
+        }
+
+        var files = new Dictionary<string, string> { ["README.md"] = Readme() };
+        files["base/network-defaults.yaml"] = Yaml(KubernetesObjects.DenyByDefault());
+        foreach (var service in app.Services)
+        {
+            files[$"base/{service.Name}.yaml"] = Yaml([.. KubernetesObjects.ForService(service, app.DataServers, MonitoringNamespace, ReachedBy(service.Name))]);
+        }
+
+        files["base/kustomization.yaml"] = Kustomization(null, ["network-defaults.yaml", .. app.Services.Select(s => $"{s.Name}.yaml")]);
+
+        files["overlays/staging/namespace.yaml"] = Yaml(KubernetesObjects.Namespace("platform-staging"));
+        files["overlays/staging/autoscaling.yaml"] = Yaml([.. app.Services.Select(s => KubernetesObjects.Autoscaler(s, 1, 3))]);
+        foreach (var server in app.DataServers)
+        {
+            files[$"overlays/staging/{server.Name}.yaml"] = Yaml([.. KubernetesObjects.ForDataServer(server, ReachedBy(server.Name))]);
+        }
+
+        files["overlays/staging/kustomization.yaml"] = Kustomization("platform-staging",
+            ["namespace.yaml", "../../base", "autoscaling.yaml", .. app.DataServers.Select(s => $"{s.Name}.yaml")]);
+
+        files["overlays/production/namespace.yaml"] = Yaml(KubernetesObjects.Namespace("platform"));
+        files["overlays/production/autoscaling.yaml"] = Yaml([.. app.Services.Select(s => KubernetesObjects.Autoscaler(s, s.Workload.MinReplicas, s.Workload.MaxReplicas))]);
+        files["overlays/production/external-data-servers.yaml"] = Yaml(KubernetesObjects.ExternalDataServers(app.Services, app.DataServers));
+        files["overlays/production/kustomization.yaml"] = Kustomization("platform", ["namespace.yaml", "../../base", "autoscaling.yaml", "external-data-servers.yaml"]);
+
+        foreach (var (path, text) in files)
+        {
+            var file = Path.Combine(folder, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await File.WriteAllTextAsync(file, text, cancellationToken);
+        }
+    }
+
+    private IEnumerable<string> ReachedBy(string name) =>
+        app.Services.Where(s => s.Services.Contains(name) || s.DataServers.Contains(name)).Select(s => s.Name);
+
+    private string Kustomization(string? @namespace, IEnumerable<string> resources)
+    {
+        var text = new StringBuilder(Header).Append("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+        if (@namespace is not null)
+        {
+            text.Append($"namespace: {@namespace}\n");
+        }
+
+        text.Append("resources:\n");
+        foreach (var resource in resources)
+        {
+            text.Append($"- {resource}\n");
+        }
+
+        if (@namespace is not null)
+        {
+            text.Append("images:\n");
+            foreach (var service in app.Services)
+            {
+                text.Append($"- name: platform-{service.Name}\n  newName: {ImageRegistry}/{service.Name}\n  newTag: \"{ImageTag}\"\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string Yaml(params IKubernetesObject[] objects) =>
+        Header + string.Join("---\n", objects.Select(o => KubernetesYaml.Serialize(o).TrimEnd('\n') + "\n"));
+
+    private string Readme()
+    {
+        var stagingParameters = ParametersOf(app.DataServers.Select(s => s.PasswordParameter));
+        var productionParameters = ParametersOf([]);
+        var text = new StringBuilder(
+            """
+            # Kubernetes
+
+            Written by the AppHost from the same app model as `aspire-manifest.json`:
+
+            ```bash
+            dotnet run --project AppHost -- --operation publish --step publish-kubernetes --output-path ../deploy/kubernetes
+            ```
+
+            `base/` holds each service's ConfigMap, Deployment, Service, PodDisruptionBudget and NetworkPolicy. `overlays/staging`
+            adds PostgreSQL and Redis as StatefulSets and scales each service from 1 to 3 replicas; `overlays/production` expects
+            external PostgreSQL and Redis and scales each service between its production floor and ceiling. See
+            `docs/operations/kubernetes.md` for the design and the checks.
+
+            ## Images
+
+            Build and push one image per service (the SDK's container support: no Dockerfile, a non-root user), then point the
+            overlay at them:
+
+            ```bash
+
+            """);
+        foreach (var service in app.Services)
+        {
+            text.Append($"dotnet publish services/{service.Name} -c Release -t:PublishContainer -p:ContainerRegistry={ImageRegistry.Split('/')[0]} -p:ContainerRepository={RepositoryPath()}{service.Name} -p:ContainerImageTag=$TAG\n");
+        }
+
+        text.Append("(cd deploy/kubernetes/overlays/production && kustomize edit set image")
+            .Append(string.Concat(app.Services.Select(s => $" platform-{s.Name}={ImageRegistry}/{s.Name}:$TAG")))
+            .Append(")\n```\n\n## Secrets\n\nNo secret value is in these files. Create the two Secrets the workloads read before applying an overlay.\n\nStaging (the passwords are new; the connection strings name the StatefulSets):\n\n```bash\nkubectl apply -f deploy/kubernetes/overlays/staging/namespace.yaml\n");
+        text.Append(string.Concat(app.DataServers.Select(s => $"{Variable(s.PasswordParameter)}=$(openssl rand -hex 24)\n")));
+        text.Append(CreateSecret("platform-staging", KubernetesAppModel.ParametersSecret, stagingParameters.Select(p => (p, Generated(p)))));
+        text.Append(CreateSecret("platform-staging", KubernetesAppModel.ConnectionsSecret, Connections().Select(c => (c.Name, $"\"{c.Staging}\""))));
+        text.Append("kubectl apply -k deploy/kubernetes/overlays/staging\n```\n\nProduction (your servers' connection strings):\n\n```bash\nkubectl apply -f deploy/kubernetes/overlays/production/namespace.yaml\n");
+        text.Append(CreateSecret("platform", KubernetesAppModel.ParametersSecret, productionParameters.Select(p => (p, Generated(p)))));
+        text.Append(CreateSecret("platform", KubernetesAppModel.ConnectionsSecret, Connections().Select(c => (c.Name, $"\"{c.Production}\""))));
+        text.Append("kubectl apply -k deploy/kubernetes/overlays/production\n```\n");
+        return text.ToString();
+
+        string Generated(string parameter) => app.DataServers.Any(s => s.PasswordParameter == parameter) ? $"${Variable(parameter)}" : "$(openssl rand -hex 32)";
+    }
+
+    private string RepositoryPath() => ImageRegistry.Contains('/') ? ImageRegistry[(ImageRegistry.IndexOf('/') + 1)..] + "/" : "";
+
+    /// <summary>The parameters the services read, and the data servers' passwords where they run in the cluster.</summary>
+    private List<string> ParametersOf(IEnumerable<string> dataServerPasswords) =>
+        app.Services.SelectMany(s => s.Secrets).Where(s => s.Secret == KubernetesAppModel.ParametersSecret).Select(s => s.Key)
+            .Concat(dataServerPasswords).Distinct().ToList();
+
+    private IEnumerable<(string Name, string Staging, string Production)> Connections()
+    {
+        foreach (var name in app.Services.SelectMany(s => s.Secrets).Where(s => s.Secret == KubernetesAppModel.ConnectionsSecret).Select(s => s.Key).Distinct())
+        {
+            var postgres = app.DataServers.FirstOrDefault(s => s.Databases.Contains(name));
+            var server = postgres ?? app.DataServers.Single(s => s.Name == name);
+            yield return server.Kind == DataServerKind.Postgres
+                ? (name, $"Host={server.Name};Port={server.Port};Username=postgres;Password=${Variable(server.PasswordParameter)};Database={name}",
+                    $"Host=<host>;Port=5432;Username=<user>;Password=<password>;Database={name};SSL Mode=Require")
+                : (name, $"{server.Name}:{server.Port},password=${Variable(server.PasswordParameter)}", "<host>:6380,password=<password>,ssl=true");
+        }
+    }
+
+    private static string CreateSecret(string @namespace, string secret, IEnumerable<(string Key, string Value)> values) =>
+        $"kubectl -n {@namespace} create secret generic {secret}"
+        + string.Concat(values.Select(v => $" \\\n  --from-literal={v.Key}={v.Value}")) + "\n";
+
+    private static string Variable(string parameter) => parameter.Replace('-', '_').ToUpperInvariant();
+}
