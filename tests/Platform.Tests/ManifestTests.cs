@@ -13,7 +13,7 @@ public sealed class ManifestTests
     public async Task PublishedManifestIsSchemaValidAndWrittenWithoutStderr()
     {
         var output = Path.Combine(Path.GetTempPath(), $"manifest-{Guid.NewGuid():N}", "nested", "aspire-manifest.json");
-        var (exitCode, stderr) = await RunAppHostAsync("--publisher", "manifest", "--output-path", output);
+        var (exitCode, stderr) = await AppHostProcess.PublishAsync("--publisher", "manifest", "--output-path", output);
 
         Assert.Equal(0, exitCode);
         Assert.Equal("", stderr);
@@ -39,7 +39,7 @@ public sealed class ManifestTests
         var output = Path.Combine(Repository.Root, $".manifest-check-{Guid.NewGuid():N}.json");
         try
         {
-            var (exitCode, stderr) = await RunAppHostAsync("--publisher", "manifest", "--output-path", output);
+            var (exitCode, stderr) = await AppHostProcess.PublishAsync("--publisher", "manifest", "--output-path", output);
 
             Assert.True(exitCode == 0, stderr);
             Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "aspire-manifest.json")), await File.ReadAllTextAsync(output));
@@ -66,7 +66,7 @@ public sealed class ManifestTests
     public async Task AspireCliFormWritesIntoTheOutputFolder()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"manifest-{Guid.NewGuid():N}");
-        var (exitCode, stderr) = await RunAppHostAsync("--operation", "publish", "--step", "publish-manifest", "--output-path", folder);
+        var (exitCode, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-manifest", "--output-path", folder);
 
         Assert.True(exitCode == 0, stderr);
         Assert.Equal("", stderr);
@@ -141,27 +141,5 @@ public sealed class ManifestTests
         }
 
         return await JsonSchema.FromJsonAsync(document.ToJsonString());
-    }
-
-    private static async Task<(int ExitCode, string Stderr)> RunAppHostAsync(params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Repository.AppHostDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        startInfo.ArgumentList.Add(Repository.AppHostAssembly);
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await stdout;
-        return (process.ExitCode, stderr);
     }
 }

@@ -114,21 +114,7 @@ public sealed class McpTests(PlatformFixture platform)
     private static string InstallServerEverything()
     {
         var folder = Path.Combine(Repository.Root, "tests", "mcp");
-        var command = Path.Combine(folder, "node_modules", ".bin", "mcp-server-everything");
-        if (!File.Exists(command))
-        {
-            Assert.True(File.Exists("/usr/local/bin/npm") || MachinePackages.EnsureAsync("/usr/bin/npm", "npm").GetAwaiter().GetResult(), "npm is missing: install Node.js and npm.");
-            using var npm = Process.Start(new ProcessStartInfo("npm", ["install", "--prefix", folder, "--no-audit", "--no-fund"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var error = npm.StandardError.ReadToEndAsync();
-            npm.StandardOutput.ReadToEnd();
-            npm.WaitForExit();
-            Assert.True(npm.ExitCode == 0 && File.Exists(command), $"npm install --prefix {folder} failed: {error.Result}");
-        }
-
-        return command;
+        NodePackages.Install(folder, Path.Combine("node_modules", ".bin", "mcp-server-everything"));
+        return Path.Combine(folder, "node_modules", ".bin", "mcp-server-everything");
     }
 }

@@ -24,6 +24,29 @@ public sealed partial class AppHostProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>Runs the built AppHost to publish (<c>--publisher manifest</c> or a pipeline step), as azd and the Aspire CLI do.</summary>
+    public static async Task<(int ExitCode, string Stderr)> PublishAsync(params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Repository.AppHostDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        startInfo.ArgumentList.Add(Repository.AppHostAssembly);
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await stdout;
+        return (process.ExitCode, stderr);
+    }
+
     public int Id => _process.Id;
 
     public string AdminApiKey { get; } = $"plt_test{Guid.NewGuid():N}";

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Platform.TestSupport;
+using YamlDotNet.Serialization;
+
+namespace Platform.Tests;
+
+/// <summary>
+/// The Kubernetes YAML the AppHost publishes: current with the app model, valid against the Kubernetes schemas (checked
+/// offline by <c>kubernetes-models</c> from npm), hardened, and with NetworkPolicies that open exactly the app model's edges.
+/// </summary>
+public sealed class KubernetesTests
+{
+    private static readonly string Output = Path.Combine(Repository.Root, "deploy", "kubernetes");
+
+    [Fact]
+    public async Task CommittedKubernetesOutputEqualsWhatTheAppHostPublishes()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"kubernetes-{Guid.NewGuid():N}");
+        var (exitCode, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-kubernetes", "--output-path", folder);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal("", stderr);
+        var published = Files(folder);
+        Assert.Equal(Files(Output).Keys.Order(), published.Keys.Order());
+        Assert.All(published, file => Assert.Equal(File.ReadAllText(Path.Combine(Output, file.Key)), file.Value));
+    }
+
+    [Fact]
+    public async Task EveryPublishedObjectAndAlertRuleIsValidKubernetes()
+    {
+        var files = Directory.GetFiles(Output, "*.yaml", SearchOption.AllDirectories)
+            .Append(Path.Combine(Repository.Root, "deploy", "prometheus", "platform-alerts.yaml"));
+
+        var results = await ValidateAsync(files);
+
+        Assert.All(results, r => Assert.True(r.Errors.Length == 0, $"{r.File}: {r.Kind} {r.Name}: {string.Join("; ", r.Errors)}"));
+        var kinds = results.Select(r => r.Kind).ToHashSet();
+        Assert.Superset(new HashSet<string> { "Namespace", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "StatefulSet", "PrometheusRule" }, kinds);
+    }
+
+    [Fact]
+    public async Task TheSchemaCheckRefusesObjectsKubernetesWouldRefuse()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"broken-{Guid.NewGuid():N}.yaml");
+        var deployment = Overlay("production").OfType<V1Deployment>().First();
+        var yaml = KubernetesYaml.Serialize(deployment)
+            .Replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: sometimes", StringComparison.Ordinal)
+            .Replace("path: /health", "path: 7", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(file, yaml.TrimEnd('\n') + "\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}, policyTypes: [Sideways]}\n");
+
+        var results = await ValidateAsync([file]);
+
+        Assert.Equal(2, results.Length);
+        Assert.Contains("readOnlyRootFilesystem must be boolean", results[0].Errors.Single(), StringComparison.Ordinal);
+        Assert.Contains("policyTypes/0 must be equal to one of the allowed values", results[1].Errors.Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("staging")]
+    [InlineData("production")]
+    public void NetworkPoliciesOpenExactlyTheEdgesTheAppModelReferences(string overlay)
+    {
+        var (references, external) = ManifestEdges();
+        var objects = Overlay(overlay);
+        var policies = objects.OfType<V1NetworkPolicy>().ToList();
+        var policyOf = policies.Where(p => p.Spec.PodSelector.MatchLabels?.ContainsKey(NameLabel) == true)
+            .ToDictionary(p => p.Spec.PodSelector.MatchLabels[NameLabel]);
+
+        var deny = Assert.Single(policies, p => p.Metadata.Name == "default-deny");
+        Assert.Equal(["Ingress", "Egress"], deny.Spec.PolicyTypes);
+        Assert.Null(deny.Spec.Ingress);
+        Assert.Null(deny.Spec.Egress);
+
+        // Out: each service reaches the pods it references (and DNS), nothing else inside the cluster.
+        var egress = policyOf.Values.SelectMany(p => (p.Spec.Egress ?? []).SelectMany(rule => rule.To ?? [])
+                .Where(peer => peer.PodSelector?.MatchLabels?.ContainsKey(NameLabel) == true && peer.NamespaceSelector is null)
+                .Select(peer => (From: p.Spec.PodSelector.MatchLabels[NameLabel], To: peer.PodSelector.MatchLabels[NameLabel])))
+            .ToHashSet();
+        Assert.Equal(references.Order(), egress.Order());
+
+        // In: each pod accepts the pods that reference it; an external endpoint accepts anyone; Prometheus may scrape.
+        var ingress = policyOf.Values.SelectMany(p => (p.Spec.Ingress ?? []).SelectMany(rule => rule.FromProperty ?? [])
+                .Where(peer => peer.PodSelector is not null)
+                .Select(peer => (From: peer.PodSelector.MatchLabels[NameLabel], To: p.Spec.PodSelector.MatchLabels[NameLabel])))
+            .ToHashSet();
+        var inCluster = references.Where(edge => objects.Any(o => o is V1Deployment or V1StatefulSet && ((IMetadata<V1ObjectMeta>)o).Metadata.Name == edge.To));
+        Assert.Equal(inCluster.Where(edge => !external.Contains(edge.To)).Order(), ingress.Order());
+        var fromAnywhere = policyOf.Where(p => p.Value.Spec.Ingress?.Any(rule => rule.FromProperty is null) == true).Select(p => p.Key);
+        Assert.Equal(external.Order(), fromAnywhere.Order());
+
+        // Beyond the cluster: public addresses only, and only for the services that call out.
+        var internet = policyOf.Where(p => p.Value.Spec.Egress?.Any(rule => rule.To?.Any(peer => peer.IpBlock?.Cidr == "0.0.0.0/0" && peer.IpBlock.Except?.Contains("10.0.0.0/8") == true) == true) == true);
+        Assert.Equal(["model", "orchestrator", "tool"], internet.Select(p => p.Key).Order());
+        var dataServers = references.Select(edge => edge.To).Where(to => !policyOf.ContainsKey(to) || objects.OfType<V1StatefulSet>().Any(s => s.Metadata.Name == to)).ToHashSet();
+        if (overlay == "production")
+        {
+            var externalData = Assert.Single(policies, p => p.Metadata.Name == "external-data-servers");
+            Assert.Equal(references.Where(e => dataServers.Contains(e.To)).Select(e => e.From).Distinct().Order(),
+                externalData.Spec.PodSelector.MatchExpressions.Single().Values.Order());
+        }
+    }
+
+    [Theory]
+    [InlineData("staging")]
+    [InlineData("production")]
+    public void WorkloadsAreHardenedProbedAndBoundedAndEveryReferenceResolves(string overlay)
+    {
+        var objects = Overlay(overlay);
+        var readme = File.ReadAllText(Path.Combine(Output, "README.md"));
+        var @namespace = objects.OfType<V1Namespace>().Single().Metadata.Name;
+        var pods = objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template))
+            .Concat(objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template))).ToList();
+
+        Assert.Equal(overlay == "staging" ? 7 : 5, pods.Count);
+        Assert.DoesNotContain(objects, o => o is V1Secret);
+        foreach (var (name, template) in pods)
+        {
+            Assert.True(template.Spec.SecurityContext.RunAsNonRoot, name);
+            Assert.NotEqual(0, template.Spec.SecurityContext.RunAsUser);
+            Assert.Equal("RuntimeDefault", template.Spec.SecurityContext.SeccompProfile.Type);
+            Assert.False(template.Spec.AutomountServiceAccountToken);
+            var container = Assert.Single(template.Spec.Containers);
+            Assert.True(container.SecurityContext.ReadOnlyRootFilesystem, name);
+            Assert.False(container.SecurityContext.AllowPrivilegeEscalation, name);
+            Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
+            Assert.All(new[] { container.Resources.Requests, container.Resources.Limits }, r => Assert.Superset(new HashSet<string> { "cpu", "memory" }, r.Keys.ToHashSet()));
+            Assert.NotNull(container.ReadinessProbe);
+            Assert.NotNull(container.LivenessProbe);
+
+            // Every value a pod reads from a Secret is one the README's command for this namespace creates.
+            foreach (var secret in (container.Env ?? []).Select(e => e.ValueFrom?.SecretKeyRef).OfType<V1SecretKeySelector>())
+            {
+                Assert.Matches($@"-n {@namespace} create secret generic {secret.Name}( \\\n  --from-literal=[^\n]+)*? \\\n  --from-literal={secret.Key}=", readme);
+            }
+
+            Assert.All((container.Env ?? []).Where(e => e.Value is not null), e => Assert.DoesNotContain("assword", e.Value, StringComparison.OrdinalIgnoreCase));
+            Assert.All((container.EnvFrom ?? []).Select(e => e.ConfigMapRef.Name), map => Assert.Contains(objects.OfType<V1ConfigMap>(), m => m.Metadata.Name == map));
+        }
+
+        foreach (var deployment in objects.OfType<V1Deployment>())
+        {
+            var container = deployment.Spec.Template.Spec.Containers.Single();
+            Assert.Equal("/health", container.ReadinessProbe.HttpGet.Path);
+            Assert.Equal("/alive", container.LivenessProbe.HttpGet.Path);
+            Assert.Equal("/alive", container.StartupProbe.HttpGet.Path);
+            Assert.Null(deployment.Spec.Replicas);
+            var autoscaler = Assert.Single(objects.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == deployment.Metadata.Name);
+            Assert.Equal(["cpu", "memory"], autoscaler.Spec.Metrics.Select(m => m.Resource.Name).Order());
+            Assert.Equal(overlay == "staging" ? 1 : 2, autoscaler.Spec.MinReplicas);
+        }
+
+        // Every selector selects some pod of the overlay.
+        var selectors = objects.OfType<V1Service>().Select(s => s.Spec.Selector)
+            .Concat(objects.OfType<V1PodDisruptionBudget>().Select(p => p.Spec.Selector.MatchLabels))
+            .Concat(objects.OfType<V1NetworkPolicy>().Select(p => p.Spec.PodSelector.MatchLabels).OfType<IDictionary<string, string>>());
+        Assert.All(selectors, selector => Assert.Contains(pods, pod => selector.All(label => pod.Template.Metadata.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));
+        Assert.Equal(pods.Count, objects.OfType<V1Service>().Count());
+    }
+
+    private const string NameLabel = "app.kubernetes.io/name";
+
+    /// <summary>The edges the manifest Aspire publishes names (service → service, service → data server), and the services with an external endpoint.</summary>
+    private static (HashSet<(string From, string To)> References, HashSet<string> External) ManifestEdges()
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "aspire-manifest.json")));
+        var resources = manifest.RootElement.GetProperty("resources");
+        var references = new HashSet<(string, string)>();
+        var external = new HashSet<string>();
+        foreach (var project in resources.EnumerateObject().Where(r => r.Value.GetProperty("type").GetString() == "project.v0"))
+        {
+            foreach (var variable in project.Value.GetProperty("env").EnumerateObject().Select(v => v.Name))
+            {
+                if (variable.StartsWith("services__", StringComparison.Ordinal))
+                {
+                    references.Add((project.Name, variable.Split("__")[1]));
+                }
+                else if (variable.StartsWith("ConnectionStrings__", StringComparison.Ordinal))
+                {
+                    var connection = variable["ConnectionStrings__".Length..];
+                    var target = resources.GetProperty(connection);
+                    // A database is a value on its server's connection string: "{postgres.connectionString};Database=…".
+                    references.Add((project.Name, target.GetProperty("type").GetString() == "value.v0"
+                        ? target.GetProperty("connectionString").GetString()!.Split('.')[0].TrimStart('{')
+                        : connection));
+                }
+            }
+
+            if (project.Value.GetProperty("bindings").EnumerateObject().Any(b => b.Value.TryGetProperty("external", out var e) && e.GetBoolean()))
+            {
+                external.Add(project.Name);
+            }
+        }
+
+        return (references, external);
+    }
+
+    /// <summary>An overlay's objects as Kustomize would assemble them: its own files and its base's, by their kustomization.yaml.</summary>
+    private static List<object> Overlay(string name)
+    {
+        var objects = new List<object>();
+        Collect(Path.Combine(Output, "overlays", name));
+        return objects;
+
+        void Collect(string folder)
+        {
+            var kustomization = new Deserializer().Deserialize<Dictionary<string, object>>(File.ReadAllText(Path.Combine(folder, "kustomization.yaml")));
+            foreach (var resource in ((List<object>)kustomization["resources"]).Cast<string>())
+            {
+                var path = Path.GetFullPath(Path.Combine(folder, resource));
+                if (Directory.Exists(path))
+                {
+                    Collect(path);
+                }
+                else
+                {
+                    objects.AddRange(KubernetesYaml.LoadAllFromString(File.ReadAllText(path)));
+                }
+            }
+        }
+    }
+
+    private static Dictionary<string, string> Files(string folder) =>
+        Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllText);
+
+    private sealed record Validation(string File, string Kind, string? Name, string[] Errors);
+
+    private static async Task<Validation[]> ValidateAsync(IEnumerable<string> files)
+    {
+        var checks = Path.Combine(Repository.Root, "tests", "kubernetes");
+        NodePackages.Install(checks, Path.Combine("node_modules", "kubernetes-models", "package.json"));
+        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = checks, RedirectStandardOutput = true, RedirectStandardError = true };
+        startInfo.ArgumentList.Add("validate.mjs");
+        foreach (var file in files)
+        {
+            startInfo.ArgumentList.Add(file);
+        }
+
+        using var node = Process.Start(startInfo)!;
+        var stderr = node.StandardError.ReadToEndAsync();
+        var lines = new List<Validation>();
+        while (await node.StandardOutput.ReadLineAsync() is { } line)
+        {
+            lines.Add(JsonSerializer.Deserialize<Validation>(line, JsonSerializerOptions.Web)!);
+        }
+
+        await node.WaitForExitAsync();
+        Assert.True(node.ExitCode == 0, await stderr);
+        return [.. lines];
+    }
+}
