@@ -77,23 +77,23 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, MigrationSource
     }
 }
 
-/// <summary>The migrations embedded in one assembly, ordered by their number.</summary>
-public sealed class MigrationSource(Assembly assembly)
+/// <summary>The migrations embedded in one assembly's <paramref name="folder"/> (dotted, as in resource names), ordered by their number.</summary>
+public sealed class MigrationSource(Assembly assembly, string folder = "Migrations")
 {
     public IReadOnlyList<Migration> Migrations { get; } = assembly.GetManifestResourceNames()
-        .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-        .Select(n => Migration.Read(assembly, n))
+        .Where(n => n.Contains($".{folder}.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+        .Select(n => Migration.Read(assembly, n, folder))
         .OrderBy(m => m.Id, StringComparer.Ordinal)
         .ToList();
 }
 
 public sealed record Migration(string Id, string Sql, string Checksum)
 {
-    public static Migration Read(Assembly assembly, string resourceName)
+    public static Migration Read(Assembly assembly, string resourceName, string folder)
     {
         using var reader = new StreamReader(assembly.GetManifestResourceStream(resourceName)!);
         var sql = reader.ReadToEnd();
-        var id = resourceName[(resourceName.IndexOf(".Migrations.", StringComparison.Ordinal) + ".Migrations.".Length)..^".sql".Length];
+        var id = resourceName[(resourceName.IndexOf($".{folder}.", StringComparison.Ordinal) + folder.Length + 2)..^".sql".Length];
         return new Migration(id, sql, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql.ReplaceLineEndings("\n")))));
     }
 }
