@@ -9,6 +9,9 @@ internal static class KubernetesObjects
     public const string PartOf = "platform";
     private const string NameLabel = "app.kubernetes.io/name";
     private const string PartOfLabel = "app.kubernetes.io/part-of";
+    private const string TrackLabel = "track";
+    private const string StableTrack = "stable";
+    private const string CanaryTrack = "canary";
     private const int AppUser = 1654; // the non-root user of the .NET images that `dotnet publish -t:PublishContainer` builds
     private const int DataServerUser = 999; // postgres and redis in their official images
 
@@ -24,7 +27,7 @@ internal static class KubernetesObjects
             Metadata = Metadata($"{service.Name}-settings", service.Name, "service"),
             Data = service.Settings.ToDictionary(s => s.Key, s => s.Value),
         };
-        yield return Deployment(service);
+        yield return Deployment(service, StableTrack);
         yield return new V1Service
         {
             ApiVersion = "v1",
@@ -226,23 +229,33 @@ internal static class KubernetesObjects
         };
     }
 
-    private static V1Deployment Deployment(KubernetesService service)
+    /// <summary>
+    /// The service's canary: the same pods on the <c>canary</c> track, none until an operator gives it the new image and a
+    /// replica. The Service selects both tracks, so its share of requests is its share of the ready pods; switching the
+    /// Service's selector to one track makes it blue-green (docs/operations/rollouts.md).
+    /// </summary>
+    public static V1Deployment Canary(KubernetesService service) => Deployment(service, CanaryTrack);
+
+    private static V1Deployment Deployment(KubernetesService service, string track)
     {
+        var pods = new Dictionary<string, string>(Selector(service.Name)) { [TrackLabel] = track };
         var health = new V1HTTPGetAction { Path = "/health", Port = "http" };
         var alive = new V1HTTPGetAction { Path = "/alive", Port = "http" };
         return new V1Deployment
         {
             ApiVersion = "apps/v1",
             Kind = "Deployment",
-            Metadata = Metadata(service.Name, service.Name, "service"),
+            Metadata = Metadata(track == StableTrack ? service.Name : $"{service.Name}-{track}", service.Name, "service"),
             Spec = new V1DeploymentSpec
             {
-                // No replica count: the HorizontalPodAutoscaler owns it, so an apply never scales a busy service down.
-                Selector = new V1LabelSelector { MatchLabels = Selector(service.Name) },
+                // No replica count on the stable track: its HorizontalPodAutoscaler owns it, so an apply never scales a busy
+                // service down. The canary has none until an operator starts one.
+                Replicas = track == StableTrack ? null : 0,
+                Selector = new V1LabelSelector { MatchLabels = pods },
                 Strategy = new V1DeploymentStrategy { Type = "RollingUpdate", RollingUpdate = new V1RollingUpdateDeployment { MaxUnavailable = 0, MaxSurge = 1 } },
                 Template = new V1PodTemplateSpec
                 {
-                    Metadata = Metadata(null, service.Name, "service"),
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string>(Metadata(null, service.Name, "service").Labels) { [TrackLabel] = track } },
                     Spec = new V1PodSpec
                     {
                         AutomountServiceAccountToken = false,

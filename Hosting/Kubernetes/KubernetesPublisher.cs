@@ -51,7 +51,8 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
         files["overlays/production/namespace.yaml"] = Yaml(KubernetesObjects.Namespace("platform"));
         files["overlays/production/autoscaling.yaml"] = Yaml([.. app.Services.Select(s => KubernetesObjects.Autoscaler(s, s.Workload.MinReplicas, s.Workload.MaxReplicas))]);
         files["overlays/production/external-data-servers.yaml"] = Yaml(KubernetesObjects.ExternalDataServers(app.Services, app.DataServers));
-        files["overlays/production/kustomization.yaml"] = Kustomization("platform", ["namespace.yaml", "../../base", "autoscaling.yaml", "external-data-servers.yaml"]);
+        files["overlays/production/canary.yaml"] = Yaml([.. app.Services.Select(KubernetesObjects.Canary)]);
+        files["overlays/production/kustomization.yaml"] = Kustomization("platform", ["namespace.yaml", "../../base", "autoscaling.yaml", "canary.yaml", "external-data-servers.yaml"]);
 
         foreach (var (path, text) in files)
         {
@@ -109,7 +110,8 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
 
             `base/` holds each service's ConfigMap, Deployment, Service, PodDisruptionBudget and NetworkPolicy. `overlays/staging`
             adds PostgreSQL and Redis as StatefulSets and scales each service from 1 to 3 replicas; `overlays/production` expects
-            external PostgreSQL and Redis and scales each service between its production floor and ceiling. See
+                        external PostgreSQL and Redis, scales each service between its production floor and ceiling, and gives each a canary
+            Deployment with no replicas for canary and blue-green rollouts. See
             `docs/operations/kubernetes.md` for the design and the checks.
 
             ## Images

@@ -114,7 +114,7 @@ public sealed class KubernetesTests
         var pods = objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template))
             .Concat(objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template))).ToList();
 
-        Assert.Equal(overlay == "staging" ? 7 : 5, pods.Count);
+        Assert.Equal(overlay == "staging" ? 7 : 10, pods.Count);
         Assert.DoesNotContain(objects, o => o is V1Secret);
         foreach (var (name, template) in pods)
         {
@@ -140,7 +140,7 @@ public sealed class KubernetesTests
             Assert.All((container.EnvFrom ?? []).Select(e => e.ConfigMapRef.Name), map => Assert.Contains(objects.OfType<V1ConfigMap>(), m => m.Metadata.Name == map));
         }
 
-        foreach (var deployment in objects.OfType<V1Deployment>())
+        foreach (var deployment in objects.OfType<V1Deployment>().Where(d => d.Spec.Template.Metadata.Labels["track"] == "stable"))
         {
             var container = deployment.Spec.Template.Spec.Containers.Single();
             Assert.Equal("/health", container.ReadinessProbe.HttpGet.Path);
@@ -152,12 +152,29 @@ public sealed class KubernetesTests
             Assert.Equal(overlay == "staging" ? 1 : 2, autoscaler.Spec.MinReplicas);
         }
 
+        // Production's canaries: the stable pods' twins on their own track, with no replicas until a rollout starts one,
+        // which the service's Service (both tracks) sends requests to and its autoscaler leaves alone.
+        foreach (var canary in objects.OfType<V1Deployment>().Where(d => d.Spec.Template.Metadata.Labels["track"] == "canary"))
+        {
+            Assert.Equal("production", overlay);
+            var stable = objects.OfType<V1Deployment>().Single(d => $"{d.Metadata.Name}-canary" == canary.Metadata.Name);
+            Assert.Equal(0, canary.Spec.Replicas);
+            Assert.Equal(KubernetesYaml.Serialize(stable.Spec.Template.Spec), KubernetesYaml.Serialize(canary.Spec.Template.Spec));
+            var service = objects.OfType<V1Service>().Single(s => s.Metadata.Name == stable.Metadata.Name);
+            Assert.All(service.Spec.Selector, label => Assert.Equal(label.Value, canary.Spec.Template.Metadata.Labels[label.Key]));
+            Assert.DoesNotContain(objects.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == canary.Metadata.Name);
+        }
+
+        // No pod is claimed by two controllers.
+        var controllers = objects.OfType<V1Deployment>().Select(d => d.Spec.Selector.MatchLabels).Concat(objects.OfType<V1StatefulSet>().Select(s => s.Spec.Selector.MatchLabels)).ToList();
+        Assert.All(pods, pod => Assert.Single(controllers, selector => selector.All(label => pod.Template.Metadata.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));
+
         // Every selector selects some pod of the overlay.
         var selectors = objects.OfType<V1Service>().Select(s => s.Spec.Selector)
             .Concat(objects.OfType<V1PodDisruptionBudget>().Select(p => p.Spec.Selector.MatchLabels))
             .Concat(objects.OfType<V1NetworkPolicy>().Select(p => p.Spec.PodSelector.MatchLabels).OfType<IDictionary<string, string>>());
         Assert.All(selectors, selector => Assert.Contains(pods, pod => selector.All(label => pod.Template.Metadata.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));
-        Assert.Equal(pods.Count, objects.OfType<V1Service>().Count());
+        Assert.Equal(pods.Count(p => !(p.Template.Metadata.Labels.TryGetValue("track", out var track) && track == "canary")), objects.OfType<V1Service>().Count());
     }
 
     private const string NameLabel = "app.kubernetes.io/name";
