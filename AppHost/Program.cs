@@ -54,6 +54,7 @@ builder.AddService<Projects.Dashboard>("dashboard")
     .WithReference(planning)
     .WithReference(model)
     .WithReference(tool)
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithKubernetesWorkload(k => k.StickySessions = true); // an interactive page's circuit lives in one replica
 
 builder.Build().Run();

@@ -36,6 +36,7 @@ internal static class KubernetesObjects
             Spec = new V1ServiceSpec
             {
                 Selector = Selector(service.Name),
+                SessionAffinity = service.Workload.StickySessions ? "ClientIP" : null,
                 Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = "http", Protocol = "TCP" }],
             },
         };

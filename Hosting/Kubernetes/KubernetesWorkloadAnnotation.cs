@@ -23,4 +23,7 @@ public sealed class KubernetesWorkloadAnnotation : IResourceAnnotation
     /// then allows egress to public addresses only, the ranges the services' own SSRF guard also refuses left out.
     /// </summary>
     public bool ReachesInternet { get; set; }
+
+    /// <summary>Whether a client must keep reaching the same pod (a Blazor Server circuit lives in one); the Service then keeps each client on one.</summary>
+    public bool StickySessions { get; set; }
 }

@@ -165,6 +165,10 @@ public sealed class KubernetesTests
             Assert.DoesNotContain(objects.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == canary.Metadata.Name);
         }
 
+        // An interactive dashboard page keeps its circuit in one pod, so its clients stay on one.
+        Assert.Equal("ClientIP", objects.OfType<V1Service>().Single(s => s.Metadata.Name == "dashboard").Spec.SessionAffinity);
+        Assert.All(objects.OfType<V1Service>().Where(s => s.Metadata.Name != "dashboard"), s => Assert.Null(s.Spec.SessionAffinity));
+
         // No pod is claimed by two controllers.
         var controllers = objects.OfType<V1Deployment>().Select(d => d.Spec.Selector.MatchLabels).Concat(objects.OfType<V1StatefulSet>().Select(s => s.Spec.Selector.MatchLabels)).ToList();
         Assert.All(pods, pod => Assert.Single(controllers, selector => selector.All(label => pod.Template.Metadata.Labels.TryGetValue(label.Key, out var value) && value == label.Value)));

@@ -1,19 +1,29 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.FluentUI.AspNetCore.Components;
 using Platform.Dashboard.Clients;
 using Platform.Dashboard.Session;
 using Platform.Dashboard.Status;
 using Platform.ServiceDefaults.Authentication;
+using StackExchange.Redis;
 
 namespace Platform.Dashboard.Extensions;
 
 internal static class Extensions
 {
+    private const string DataProtectionKeys = "platform:dashboard:data-protection-keys";
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("cache");
+        // Antiforgery tokens and prerendered state must read on every replica, and the root filesystem is read-only on Kubernetes.
+        builder.Services.AddDataProtection().SetApplicationName("platform-dashboard");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
+            options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), DataProtectionKeys));
         // Browsers cannot send a bearer header on page loads, so the dashboard also reads the key from its cookie.
         builder.Services.Configure<ApiKeyAuthenticationOptions>(ApiKeyAuthenticationHandler.SchemeName, o => o.AllowCookie = true);
         builder.Services.AddHttpClient<ServiceStatusProbe>();
