@@ -26,6 +26,14 @@ public sealed class InvocationStore(NpgsqlDataSource dataSource)
             $"SELECT {Columns} FROM tool_invocations WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id });
     }
 
+    public async Task<IReadOnlyList<InvocationRow>> ListLatestAsync(string tenantId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<InvocationRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM tool_invocations WHERE tenant_id = @tenantId ORDER BY created_at DESC LIMIT @limit",
+            new { tenantId, limit }, cancellationToken: cancellationToken))).AsList();
+    }
+
     /// <summary>
     /// Claims an idempotency key: the one caller whose insert lands executes (or waits for approval); every other caller
     /// with the key gets null and reads the row instead. A pending approval is created in the same transaction.
