@@ -10,6 +10,10 @@ public sealed partial class DashboardTests(PlatformFixture platform)
     [InlineData("/")]
     [InlineData("/runs")]
     [InlineData("/approvals")]
+    [InlineData("/agents")]
+    [InlineData("/tools")]
+    [InlineData("/models")]
+    [InlineData("/keys")]
     public async Task AVisitorWithoutAKeyIsSentToSignIn(string page)
     {
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = platform.AppHost.Url("dashboard") };
