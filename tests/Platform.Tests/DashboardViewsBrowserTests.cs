@@ -62,6 +62,8 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         await Assertions.Expect(page.Locator("[data-budget=today]")).ToHaveAttributeAsync("data-spent", shown.ToString("0.000000", CultureInfo.InvariantCulture));
         await Assertions.Expect(page.Locator("svg.sparkline")).ToHaveAttributeAsync("data-total", "2");
         await Assertions.Expect(page.Locator("[data-error-rate]")).ToHaveAttributeAsync("data-error-rate", "0");
+        // The run queue spans every tenant: a tenant's own admin does not see it.
+        Assert.Equal(0, await page.Locator("[data-queue-depth]").CountAsync());
         await BrowserSession.ScreenshotAsync(page, "overview");
     }
 
@@ -196,6 +198,10 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         await Assertions.Expect(page.Locator("[data-keys-tenant]")).ToHaveTextAsync(tenantId);
         await Assertions.Expect(page.Locator($"tr[data-tenant-row='{tenantId}']")).ToHaveCountAsync(1);
         await BrowserSession.ScreenshotAsync(page, "tenants");
+
+        await page.GotoAsync(Dashboard("/").ToString());
+        await page.WaitForSelectorAsync(Interactive);
+        await Assertions.Expect(page.Locator("[data-queue-depth]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9]+$"));
 
         await page.SelectOptionAsync("#tenant-switch", "system");
         await page.ClickAsync("#switch-tenant");
