@@ -17,12 +17,7 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         using var model = platform.AppHost.Client("model", key);
-        (await model.PutAsJsonAsync("/v1/catalog/priced", new
-        {
-            strategy = "ordered",
-            deployments = new[] { new { provider = "simulator", model = "platform-simulator-1", inputPricePerMillion = 100, outputPricePerMillion = 100 } },
-        })).EnsureSuccessStatusCode();
-        await Runs.CreateAgentAsync(platform.AppHost, key, "spender", new { model = "priced" });
+        await PricedAgentAsync(key, "spender");
         await using var session = await BrowserSession.StartAsync();
         var page = await session.SignedInPageAsync(Dashboard("/login"), key);
         await page.GotoAsync(Dashboard("/models").ToString());
@@ -176,12 +171,12 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task APlatformAdminSwitchesToATenantAndSeesItsRuns()
+    public async Task APlatformAdminSwitchesToATenantAndSeesItsRunsAndEveryTenantsSpend()
     {
-        var (tenantId, key) = await platform.NewTenantAsync("runs", "agents", "tools");
-        await Runs.CreateAgentAsync(platform.AppHost, key, "switched");
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
+        var spent = await RunPricedAsync(key, "switched");
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
-        var runId = (await Runs.StartAsync(orchestrator, "switched", "draft a note")).Id();
+        var runId = (await orchestrator.GetFromJsonAsync<JsonElement[]>("/v1/runs"))!.Single().Id();
         await using var session = await BrowserSession.StartAsync();
         var page = await session.SignedInPageAsync(Dashboard("/login"), platform.AppHost.AdminApiKey);
         await page.GotoAsync(Dashboard("/runs").ToString());
@@ -196,7 +191,8 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         await page.GotoAsync(Dashboard("/keys").ToString());
         await page.WaitForSelectorAsync(Interactive);
         await Assertions.Expect(page.Locator("[data-keys-tenant]")).ToHaveTextAsync(tenantId);
-        await Assertions.Expect(page.Locator($"tr[data-tenant-row='{tenantId}']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator($"tr[data-tenant-row='{tenantId}'] [data-spent-today]"))
+            .ToHaveAttributeAsync("data-spent-today", spent.ToString("0.000000", CultureInfo.InvariantCulture));
         await BrowserSession.ScreenshotAsync(page, "tenants");
 
         await page.GotoAsync(Dashboard("/").ToString());
@@ -209,6 +205,41 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
     }
 
     private Uri Dashboard(string path) => new(platform.AppHost.Url("dashboard"), path);
+
+    /// <summary>An agent on the tenant's own alias "priced": the simulator, at 100 USD per million tokens either way.</summary>
+    private async Task PricedAgentAsync(string adminKey, string agent)
+    {
+        using var model = platform.AppHost.Client("model", adminKey);
+        (await model.PutAsJsonAsync("/v1/catalog/priced", new
+        {
+            strategy = "ordered",
+            deployments = new[] { new { provider = "simulator", model = "platform-simulator-1", inputPricePerMillion = 100, outputPricePerMillion = 100 } },
+        })).EnsureSuccessStatusCode();
+        await Runs.CreateAgentAsync(platform.AppHost, adminKey, agent, new { model = "priced" });
+    }
+
+    /// <summary>A priced run to its end; answers the tenant's spend today once the gateway's ledger (written in batches) holds all of it.</summary>
+    private async Task<decimal> RunPricedAsync(string adminKey, string agent)
+    {
+        await PricedAgentAsync(adminKey, agent);
+        using var model = platform.AppHost.Client("model", adminKey);
+        using var orchestrator = platform.AppHost.Client("orchestrator", adminKey);
+        var runId = (await Runs.StartAsync(orchestrator, agent, "draft a note")).Id();
+        Assert.Equal("succeeded", (await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(90))).State());
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        decimal spent = 0, previous;
+        do
+        {
+            previous = spent;
+            spent = (await model.GetFromJsonAsync<JsonElement>($"/v1/usage?from={today}&to={today}")).GetProperty("data").EnumerateArray()
+                .Sum(r => r.GetProperty("costUsd").GetDecimal());
+        }
+        while ((spent == 0 || spent != previous) && DateTime.UtcNow < deadline && await Delay());
+
+        Assert.True(spent > 0, "The gateway's ledger holds no spend for the run.");
+        return spent;
+    }
 
     private static decimal Cost(string? value) => decimal.Parse(value ?? "0", CultureInfo.InvariantCulture);
 

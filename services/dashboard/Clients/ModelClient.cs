@@ -13,15 +13,21 @@ public sealed class ModelClient(HttpClient http, SignedInKey key) : ServiceClien
     public Task<IReadOnlyList<ModelAlias>?> CatalogAsync(CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<ModelAlias>>(HttpMethod.Get, "/v1/catalog", cancellationToken, options: new(ForbiddenIsNull: true));
 
-    /// <summary>The tenant's usage by day, model and key from <paramref name="from"/> to <paramref name="to"/> (UTC dates); null without the admin scope.</summary>
-    public async Task<IReadOnlyList<UsageRow>?> UsageAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The tenant's usage by day, model and key from <paramref name="from"/> to <paramref name="to"/> (UTC dates); null
+    /// without the admin scope. A platform admin may name the tenant (<paramref name="tenantId"/>) instead of the one shown.
+    /// </summary>
+    public async Task<IReadOnlyList<UsageRow>?> UsageAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken, string? tenantId = null) =>
         (await SendAsync<UsageList>(HttpMethod.Get, $"/v1/usage?from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}", cancellationToken,
-            options: new(ForbiddenIsNull: true)))?.Data;
+            options: new(ForbiddenIsNull: true, AsTenant: tenantId)))?.Data;
 
-    /// <summary>The tenant's budgets (the tenant-wide one has an empty key id); null without the admin scope.</summary>
+    /// <summary>
+    /// The tenant's budgets (the tenant-wide one has an empty key id); null without the admin scope. Asked as the key's
+    /// own tenant: a platform admin reads any tenant's, a tenant's admin its own.
+    /// </summary>
     public Task<IReadOnlyList<Budget>?> BudgetsAsync(string tenantId, CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<Budget>>(HttpMethod.Get, $"/v1/budgets/tenants/{Uri.EscapeDataString(tenantId)}", cancellationToken,
-            options: new(ForbiddenIsNull: true, NotFoundIsNull: true));
+            options: new(ForbiddenIsNull: true, NotFoundIsNull: true, AsKeyTenant: true));
 
     private sealed record ModelList(IReadOnlyList<ModelEntry> Data);
 

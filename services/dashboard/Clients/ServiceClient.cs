@@ -7,8 +7,10 @@ namespace Platform.Dashboard.Clients;
 /// <param name="NotFoundIsNull">A 404 answers null (the thing does not exist for this tenant).</param>
 /// <param name="ForbiddenIsNull">A 403 answers null (the key lacks the scope: the view says so instead of failing).</param>
 /// <param name="AsKeyTenant">Acts as the key's own tenant even when a platform admin switched to another.</param>
+/// <param name="AsTenant">Acts as this tenant (a platform admin's call about one tenant among many).</param>
 public sealed record CallOptions(
-    bool NotFoundIsNull = false, bool ForbiddenIsNull = false, bool AsKeyTenant = false, string? IdempotencyKey = null, string? IfMatch = null);
+    bool NotFoundIsNull = false, bool ForbiddenIsNull = false, bool AsKeyTenant = false, string? IdempotencyKey = null, string? IfMatch = null,
+    string? AsTenant = null);
 
 /// <summary>A service's public API, called with the signed-in operator's key.</summary>
 public abstract class ServiceClient(HttpClient http, SignedInKey key, string service)
@@ -34,7 +36,12 @@ public abstract class ServiceClient(HttpClient http, SignedInKey key, string ser
     {
         options ??= new CallOptions();
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body, options: DashboardJson.Options) };
-        await key.AuthorizeAsync(request, options.AsKeyTenant);
+        await key.AuthorizeAsync(request, options.AsKeyTenant || options.AsTenant is not null);
+        if (options.AsTenant is not null)
+        {
+            request.Headers.Add(Platform.ServiceDefaults.Authentication.ApiKeyAuthenticationHandler.TenantHeader, options.AsTenant);
+        }
+
         if (options.IdempotencyKey is not null)
         {
             request.Headers.Add("Idempotency-Key", options.IdempotencyKey);
