@@ -112,6 +112,7 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
         await page.GotoAsync(Dashboard("/approvals").ToString());
         await page.WaitForSelectorAsync(Interactive);
         var card = page.Locator($"section[data-approval='{approvalId}']");
+        await Assertions.Expect(card.Locator("[data-arguments]")).ToContainTextAsync("\"held\"");
         await card.Locator("input").FillAsync("Not today");
         await card.Locator(".deny").ClickAsync();
         await page.WaitForSelectorAsync("[role=status]");

@@ -127,6 +127,7 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         var row = page.Locator($"tr[data-invocation='{invocationId}']");
         await Assertions.Expect(row).ToHaveAttributeAsync("data-invocation-status", "succeeded", new() { Timeout = 30_000 });
         Assert.Contains("42", await row.TextContentAsync(), StringComparison.Ordinal);
+        Assert.Equal("{\"expression\":\"6 * 7\"}", await row.Locator("[data-arguments]").TextContentAsync());
         await BrowserSession.ScreenshotAsync(page, "tools");
     }
 

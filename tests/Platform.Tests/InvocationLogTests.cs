@@ -25,6 +25,7 @@ public sealed class InvocationLogTests(PlatformFixture platform)
         Assert.Equal([second, first], log!.Select(i => i.GetProperty("id").GetString()));
         Assert.Equal("succeeded", log![0].GetProperty("status").GetString());
         Assert.Equal(42, log[0].GetProperty("result").GetProperty("value").GetDouble());
+        Assert.Equal("6 * 7", log[0].GetProperty("arguments").GetProperty("expression").GetString());
         Assert.Equal([second], newest!.Select(i => i.GetProperty("id").GetString()));
         Assert.DoesNotContain(others, log.Select(i => i.GetProperty("id").GetString()));
     }

@@ -17,6 +17,9 @@ public sealed class ToolClient(HttpClient http, SignedInKey key) : ServiceClient
     public async Task<IReadOnlyList<McpServer>> McpServersAsync(CancellationToken cancellationToken) =>
         await SendAsync<IReadOnlyList<McpServer>>(HttpMethod.Get, "/v1/mcp-servers", cancellationToken) ?? [];
 
+    public Task<Invocation?> InvocationAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<Invocation>(HttpMethod.Get, $"/v1/invocations/{id}", cancellationToken, options: new(NotFoundIsNull: true));
+
     public async Task<IReadOnlyList<Invocation>> InvocationsAsync(int limit, CancellationToken cancellationToken) =>
         await SendAsync<IReadOnlyList<Invocation>>(HttpMethod.Get, $"/v1/invocations?limit={limit}", cancellationToken) ?? [];
 }

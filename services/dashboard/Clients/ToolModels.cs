@@ -11,6 +11,7 @@ public sealed record McpServer(string Name, string Transport, string? Command, I
 
 public sealed record McpServerState(string Status, int? ToolCount, string? LastError);
 
+/// <summary>A tool call; its arguments as the tool service keeps them for audit, secrets masked.</summary>
 public sealed record Invocation(
-    Guid Id, string Tool, string Status, JsonElement? Result, string? Error, string IdempotencyKey, string? RunId, string? StepId, Guid? ApprovalId,
+    Guid Id, string Tool, string Status, JsonElement Arguments, JsonElement? Result, string? Error, string IdempotencyKey, string? RunId, string? StepId, Guid? ApprovalId,
     int? DurationMs, DateTime CreatedAt, DateTime? FinishedAt);
