@@ -7,7 +7,7 @@ namespace Platform.ServiceDefaults.Authentication;
 /// <summary>
 /// Carries the caller's own key onto calls to other Platform services. A service never mints credentials of its own,
 /// so a downstream service sees exactly the originating tenant and scopes, and no path lets one tenant act as another.
-/// Only hosts named in service discovery (<c>services:{name}</c>) get the key: it never leaves for a third party.
+/// A platform admin acting as a tenant carries that choice on too. Only hosts named in service discovery (<c>services:{name}</c>) get the key: it never leaves for a third party.
 /// </summary>
 internal sealed class ApiKeyPropagationHandler(IHttpContextAccessor accessor, IConfiguration configuration) : DelegatingHandler
 {
@@ -19,6 +19,10 @@ internal sealed class ApiKeyPropagationHandler(IHttpContextAccessor accessor, IC
             && accessor.HttpContext?.Items[ApiKeyAuthenticationHandler.PresentedKeyItem] is string key)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            if (accessor.HttpContext.Items[ApiKeyAuthenticationHandler.ActingTenantItem] is string actingTenant)
+            {
+                request.Headers.Add(ApiKeyAuthenticationHandler.TenantHeader, actingTenant);
+            }
         }
 
         return base.SendAsync(request, cancellationToken);

@@ -18,6 +18,7 @@ public static class AuthenticationExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiKeyIndex>();
         builder.Services.AddSingleton<ApiKeyVerifier>();
+        builder.Services.AddSingleton<ActiveTenants>();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<ApiKeyPropagationHandler>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

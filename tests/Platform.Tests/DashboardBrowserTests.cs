@@ -8,7 +8,6 @@ namespace Platform.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class DashboardBrowserTests(PlatformFixture platform)
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string Interactive = ".content[data-interactive=true]";
 
     [Fact]
@@ -33,7 +32,6 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
             await Assertions.Expect(page.Locator($"tr[data-service={service}] td:nth-child(2)")).ToHaveTextAsync("Healthy", new() { Timeout = 30_000 });
         }
 
-        await Screenshot(page, "overview");
         await page.ClickAsync("text=Sign out");
         await page.WaitForURLAsync("**/login");
         await page.GotoAsync(Dashboard("/runs").ToString());
@@ -60,6 +58,9 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
         Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "The run page was reloaded.");
         Assert.Equal(2, await page.Locator("table.steps tbody tr").CountAsync());
         Assert.Equal(2, await page.Locator("svg.plan-graph g[data-step-state=succeeded]").CountAsync());
+        // The simulator's plan here is a chain of two steps, so both are on the critical path, measured once both have run.
+        Assert.Equal(2, await page.Locator("svg.plan-graph g.critical").CountAsync());
+        Assert.Equal("measured durations", await page.GetAttributeAsync("svg.plan-graph", "data-critical-basis"));
         await page.WaitForSelectorAsync("ol.timeline li[data-event='run.succeeded']");
         await Screenshot(page, "run");
 
@@ -69,20 +70,22 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task AnOperatorApprovesAWaitingStepWithTheKeyboardAndTheRunSucceeds()
+    public async Task AnOperatorSeesAStepAskForApprovalWithoutReloadingAndApprovesItWithTheKeyboard()
     {
         var (_, key) = await platform.NewTenantAsync("runs", "agents", "tools");
         await Runs.CreateAgentAsync(platform.AppHost, key, "approver");
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
-        var runId = (await Runs.StartAsync(orchestrator, "approver", "draft a note, then approve it with a human, then write it up")).Id();
-        await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(60), "waiting_approval");
         await using var session = await BrowserSession.StartAsync();
         var page = await SignedInPageAsync(session, key);
-
         await page.GotoAsync(Dashboard("/approvals").ToString());
         await page.WaitForSelectorAsync(Interactive);
+        await page.EvaluateAsync("() => window.sameDocument = true");
+
+        var runId = (await Runs.StartAsync(orchestrator, "approver", "draft a note, then approve it with a human, then write it up")).Id();
+        await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(60), "waiting_approval");
         var card = page.Locator($"section[data-run='{runId}']");
-        await card.WaitForAsync();
+        await card.WaitForAsync(new() { Timeout = 30_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "The approvals page was reloaded.");
         await Screenshot(page, "approvals");
         await card.Locator("input").FillAsync("Looks right");
         await page.Keyboard.PressAsync("Tab");
@@ -109,6 +112,7 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
         await page.GotoAsync(Dashboard("/approvals").ToString());
         await page.WaitForSelectorAsync(Interactive);
         var card = page.Locator($"section[data-approval='{approvalId}']");
+        await Assertions.Expect(card.Locator("[data-arguments]")).ToContainTextAsync("\"held\"");
         await card.Locator("input").FillAsync("Not today");
         await card.Locator(".deny").ClickAsync();
         await page.WaitForSelectorAsync("[role=status]");
@@ -143,46 +147,7 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
 
     private Uri Dashboard(string path) => new(platform.AppHost.Url("dashboard"), path);
 
-    private async Task<IPage> SignedInPageAsync(BrowserSession session, string key)
-    {
-        var page = await session.NewPageAsync();
-        await page.GotoAsync(Dashboard("/login").ToString());
-        await page.FillAsync("input[name=apiKey]", key);
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForSelectorAsync("table[data-services]");
-        return page;
-    }
+    private Task<IPage> SignedInPageAsync(BrowserSession session, string key) => session.SignedInPageAsync(Dashboard("/login"), key);
 
-    private static async Task Screenshot(IPage page, string view)
-    {
-        Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots"));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "screenshots", $"dashboard-{view}.png"), FullPage = true });
-    }
-
-    /// <summary>A headless Chromium with a browser context (cookies) of its own.</summary>
-    private sealed class BrowserSession(IPlaywright playwright, IBrowser browser, IBrowserContext context) : IAsyncDisposable
-    {
-        public static async Task<BrowserSession> StartAsync()
-        {
-            Assert.True(await Platform.TestSupport.MachinePackages.EnsureAsync(Chromium, "chromium"), $"{Chromium} is missing: install Debian's chromium package.");
-            var playwright = await Playwright.CreateAsync();
-            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            });
-            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-            return new BrowserSession(playwright, browser, context);
-        }
-
-        public Task<IPage> NewPageAsync() => context.NewPageAsync();
-
-        public async ValueTask DisposeAsync()
-        {
-            await context.DisposeAsync();
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
-    }
+    private static Task Screenshot(IPage page, string view) => BrowserSession.ScreenshotAsync(page, view);
 }

@@ -10,6 +10,10 @@ public sealed partial class DashboardTests(PlatformFixture platform)
     [InlineData("/")]
     [InlineData("/runs")]
     [InlineData("/approvals")]
+    [InlineData("/agents")]
+    [InlineData("/tools")]
+    [InlineData("/models")]
+    [InlineData("/keys")]
     public async Task AVisitorWithoutAKeyIsSentToSignIn(string page)
     {
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = platform.AppHost.Url("dashboard") };
@@ -76,6 +80,39 @@ public sealed partial class DashboardTests(PlatformFixture platform)
 
         var cookie = Assert.Single(cookies.GetAllCookies(), c => c.Name == "platform_api_key");
         Assert.True(cookie.HttpOnly);
+    }
+
+    [Fact]
+    public async Task OnlyAPlatformAdminSwitchesTenant()
+    {
+        var (client, cookies) = NewClient();
+        using var _ = client;
+        var (_, key) = await platform.NewTenantAsync("admin");
+        var (otherTenant, _) = await platform.NewTenantAsync("runs");
+        using var signedIn = await client.PostAsync("/login", await SignInFormAsync(client, key));
+        var token = AntiforgeryToken().Match(await signedIn.Content.ReadAsStringAsync());
+        Assert.True(token.Success, "The signed-in page carries no antiforgery token.");
+
+        using var response = await client.PostAsync("/tenant", new FormUrlEncodedContent(
+            [new("__RequestVerificationToken", WebUtility.HtmlDecode(token.Groups[1].Value)), new("tenant", otherTenant), new("returnUrl", "/")]));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "platform_tenant");
+    }
+
+    [Fact]
+    public async Task ATenantSwitchPostWithoutTheAntiforgeryTokenIsRefused()
+    {
+        var (client, cookies) = NewClient();
+        using var _ = client;
+        using var signedIn = await client.PostAsync("/login", await SignInFormAsync(client, platform.AppHost.AdminApiKey));
+        var (otherTenant, _) = await platform.NewTenantAsync("runs");
+
+        using var response = await client.PostAsync("/tenant", new FormUrlEncodedContent([new("tenant", otherTenant)]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "platform_tenant");
     }
 
     private (HttpClient Client, CookieContainer Cookies) NewClient()

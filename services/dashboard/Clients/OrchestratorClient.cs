@@ -1,50 +1,103 @@
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Platform.Dashboard.Session;
 
 namespace Platform.Dashboard.Clients;
 
-/// <summary>The orchestrator's runs and agents API, called with the signed-in operator's key.</summary>
-public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory factory, SignedInKey key)
+/// <summary>The orchestrator's runs, agents, tenants and keys APIs, called with the signed-in operator's key.</summary>
+public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory factory, SignedInKey key) : ServiceClient(http, key, "orchestrator")
 {
     public const string EventsClientName = "orchestrator-events";
 
-    public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(string? agent, string? state, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(string? agent, string? state, int limit, CancellationToken cancellationToken, DateTime? since = null)
     {
         var query = $"/v1/runs?limit={limit}";
         query += string.IsNullOrEmpty(agent) ? "" : $"&agent={Uri.EscapeDataString(agent)}";
         query += string.IsNullOrEmpty(state) ? "" : $"&state={Uri.EscapeDataString(state)}";
-        return await SendAsync<IReadOnlyList<RunSummary>>(HttpMethod.Get, query, null, cancellationToken) ?? [];
+        query += since is { } from ? $"&since={from.ToUniversalTime():yyyy-MM-ddTHH:mm:ssZ}" : "";
+        return await SendAsync<IReadOnlyList<RunSummary>>(HttpMethod.Get, query, cancellationToken) ?? [];
     }
 
     public Task<Run?> GetRunAsync(Guid id, CancellationToken cancellationToken) =>
-        SendAsync<Run>(HttpMethod.Get, $"/v1/runs/{id}", null, cancellationToken, notFoundIsNull: true);
+        SendAsync<Run>(HttpMethod.Get, $"/v1/runs/{id}", cancellationToken, options: new(NotFoundIsNull: true));
 
     public async Task<IReadOnlyList<Agent>> ListAgentsAsync(CancellationToken cancellationToken) =>
-        (await SendAsync<AgentPage>(HttpMethod.Get, "/v1/agents?limit=200", null, cancellationToken))?.Items ?? [];
+        (await SendAsync<AgentPage>(HttpMethod.Get, "/v1/agents?limit=200", cancellationToken))?.Items ?? [];
+
+    public async Task<IReadOnlyList<Agent>> ListAgentVersionsAsync(string name, CancellationToken cancellationToken) =>
+        (await SendAsync<AgentVersionPage>(HttpMethod.Get, $"/v1/agents/{Uri.EscapeDataString(name)}/versions?limit=200", cancellationToken,
+            options: new(NotFoundIsNull: true)))?.Items ?? [];
+
+    /// <summary>The agent's latest version as the API gives it, so an edit keeps every field the form does not show.</summary>
+    public Task<JsonObject?> GetAgentDefinitionAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync<JsonObject>(HttpMethod.Get, $"/v1/agents/{Uri.EscapeDataString(name)}", cancellationToken, options: new(NotFoundIsNull: true));
+
+    public async Task<Agent> CreateAgentAsync(JsonObject definition, CancellationToken cancellationToken) =>
+        await SendAsync<Agent>(HttpMethod.Post, "/v1/agents", cancellationToken, definition) ?? throw new DashboardApiException("The orchestrator answered no agent.");
+
+    /// <summary>Writes the agent's next version, only while <paramref name="basedOn"/> is its latest (another edit in between is refused).</summary>
+    public async Task<Agent> UpdateAgentAsync(string name, JsonObject definition, int basedOn, CancellationToken cancellationToken) =>
+        await SendAsync<Agent>(HttpMethod.Put, $"/v1/agents/{Uri.EscapeDataString(name)}", cancellationToken, definition, new(IfMatch: $"\"{basedOn}\""))
+        ?? throw new DashboardApiException("The orchestrator answered no agent.");
+
+    /// <summary>Every tenant; null unless the key is a platform admin's.</summary>
+    public Task<IReadOnlyList<Tenant>?> ListTenantsAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<Tenant>>(HttpMethod.Get, "/v1/tenants", cancellationToken, options: new(ForbiddenIsNull: true, AsKeyTenant: true));
+
+    /// <summary>The tenant's keys; null unless the key may manage the tenant (its admin, or a platform admin).</summary>
+    public Task<IReadOnlyList<ApiKeyInfo>?> ListKeysAsync(string tenantId, CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<ApiKeyInfo>>(HttpMethod.Get, $"/v1/tenants/{Uri.EscapeDataString(tenantId)}/keys", cancellationToken,
+            options: new(ForbiddenIsNull: true, NotFoundIsNull: true, AsKeyTenant: true));
+
+    public async Task<IssuedApiKey> IssueKeyAsync(string tenantId, string name, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
+        await SendAsync<IssuedApiKey>(HttpMethod.Post, $"/v1/tenants/{Uri.EscapeDataString(tenantId)}/keys", cancellationToken, new { name, scopes },
+            new(AsKeyTenant: true)) ?? throw new DashboardApiException("The orchestrator answered no key.");
+
+    public Task RevokeKeyAsync(string tenantId, Guid keyId, CancellationToken cancellationToken) =>
+        SendAsync<JsonElement>(HttpMethod.Delete, $"/v1/tenants/{Uri.EscapeDataString(tenantId)}/keys/{keyId}", cancellationToken, options: new(AsKeyTenant: true));
+
+    /// <summary>
+    /// The platform's run queue (every tenant's: due runs no replica holds, and how long the oldest has waited), read from
+    /// the orchestrator's Prometheus metrics; null unless the key may read them (a system tenant key with metrics or admin).
+    /// </summary>
+    public async Task<RunQueue?> QueueAsync(CancellationToken cancellationToken)
+    {
+        if (await GetTextAsync("/metrics", cancellationToken, new(AsKeyTenant: true)) is not { } metrics)
+        {
+            return null;
+        }
+
+        // A sample is "name{labels} value [timestamp]"; the orchestrator's replicas all report the same database-wide numbers.
+        double? Gauge(string name) => metrics.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{')
+            .Select(line => line[(Math.Max(name.Length, line.LastIndexOf('}') + 1))..].Trim().Split(' ')[0])
+            .Select(value => double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : (double?)null)
+            .Max();
+        return Gauge("platform_runs_queue_depth") is { } depth ? new RunQueue((long)depth, Gauge("platform_runs_queue_oldest_age_seconds") ?? 0) : null;
+    }
 
     /// <summary>Starts a run; a repeated <paramref name="idempotencyKey"/> (a double submit) answers the run it first made.</summary>
     public async Task<Run> StartRunAsync(string agent, string goal, string idempotencyKey, CancellationToken cancellationToken) =>
-        await SendAsync<Run>(HttpMethod.Post, "/v1/runs", new { agent, goal }, cancellationToken, idempotencyKey: idempotencyKey)
+        await SendAsync<Run>(HttpMethod.Post, "/v1/runs", cancellationToken, new { agent, goal }, new(IdempotencyKey: idempotencyKey))
         ?? throw new DashboardApiException("The orchestrator answered no run.");
 
     public Task CancelAsync(Guid id, CancellationToken cancellationToken) =>
-        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/runs/{id}/cancel", null, cancellationToken);
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/runs/{id}/cancel", cancellationToken);
 
     public Task RetryAsync(Guid id, CancellationToken cancellationToken) =>
-        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/runs/{id}/retry", null, cancellationToken);
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/runs/{id}/retry", cancellationToken);
 
     public Task DecideStepAsync(Guid id, string stepId, bool approve, string? reason, CancellationToken cancellationToken) =>
         SendAsync<JsonElement>(HttpMethod.Post, $"/v1/runs/{id}/steps/{Uri.EscapeDataString(stepId)}/{(approve ? "approve" : "deny")}",
-            new { reason }, cancellationToken);
+            cancellationToken, new { reason });
 
     /// <summary>The run's server-sent events after <paramref name="after"/>, until the run ends or the caller stops.</summary>
     public async IAsyncEnumerable<RunEvent> EventsAsync(Guid id, long after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var client = factory.CreateClient(EventsClientName);
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{id}/events?after={after}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await key.KeyAsync());
+        await Key.AuthorizeAsync(request);
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await DashboardApiException.ThrowUnlessSuccessAsync(response, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
@@ -70,25 +123,5 @@ public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory facto
                 data = line[6..];
             }
         }
-    }
-
-    private async Task<T?> SendAsync<T>(
-        HttpMethod method, string path, object? body, CancellationToken cancellationToken, bool notFoundIsNull = false, string? idempotencyKey = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await key.KeyAsync());
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        using var response = await DashboardApiException.SendAsync(http, request, "orchestrator", cancellationToken);
-        if (notFoundIsNull && response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return default;
-        }
-
-        await DashboardApiException.ThrowUnlessSuccessAsync(response, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<T>(DashboardJson.Options, cancellationToken);
     }
 }

@@ -19,11 +19,23 @@ public sealed record Step(
 
 public sealed record Usage(int PromptTokens, int CompletionTokens, decimal CostUsd);
 
-public sealed record Agent(string Name, int Version, string Model);
+public sealed record Agent(
+    string Name, int Version, DateTime CreatedAt, string CreatedBy, string Instructions, string Model, IReadOnlyList<string> Tools, string Mode, int MaxSteps,
+    decimal? BudgetUsd);
 
 public sealed record AgentPage(IReadOnlyList<Agent> Items, string? Next);
 
-public sealed record ToolApproval(Guid Id, Guid InvocationId, string Tool, string Status, string? Reason, DateTime ExpiresAt, DateTime CreatedAt);
+public sealed record AgentVersionPage(IReadOnlyList<Agent> Items, int? Next);
+
+public sealed record RunQueue(long Depth, double OldestSeconds);
+
+public sealed record Tenant(string Id, string Name, string Status, DateTime CreatedAt, DateTime? DeactivatedAt, DateTime? DeletedAt);
+
+public sealed record ApiKeyInfo(
+    Guid Id, string TenantId, string Name, string Prefix, IReadOnlyList<string> Scopes, bool Bootstrap, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? RevokedAt);
+
+/// <summary>The only answer that holds a key itself: the page shows it once.</summary>
+public sealed record IssuedApiKey(string Key, ApiKeyInfo ApiKey);
 
 /// <summary>One event of a run's stream: a logged event (with its sequence number) or a model step's token delta (without).</summary>
 public sealed record RunEvent(long? Seq, string Type, string? StepId, DateTime At, string Detail)

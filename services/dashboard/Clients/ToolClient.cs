@@ -1,31 +1,25 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Platform.Dashboard.Session;
 
 namespace Platform.Dashboard.Clients;
 
-/// <summary>The tool service's approvals API, called with the signed-in operator's key.</summary>
-public sealed class ToolClient(HttpClient http, SignedInKey key)
+/// <summary>The tool service's registry, MCP servers, invocations and approvals, called with the signed-in operator's key.</summary>
+public sealed class ToolClient(HttpClient http, SignedInKey key) : ServiceClient(http, key, "tool service")
 {
-    public async Task<IReadOnlyList<ToolApproval>> PendingApprovalsAsync(CancellationToken cancellationToken)
-    {
-        using var request = await RequestAsync(HttpMethod.Get, "/v1/approvals?status=pending", null);
-        using var response = await DashboardApiException.SendAsync(http, request, "tool service", cancellationToken);
-        await DashboardApiException.ThrowUnlessSuccessAsync(response, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<IReadOnlyList<ToolApproval>>(DashboardJson.Options, cancellationToken) ?? [];
-    }
+    public async Task<IReadOnlyList<ToolApproval>> PendingApprovalsAsync(CancellationToken cancellationToken) =>
+        await SendAsync<IReadOnlyList<ToolApproval>>(HttpMethod.Get, "/v1/approvals?status=pending", cancellationToken) ?? [];
 
-    public async Task DecideAsync(Guid id, bool approve, string? reason, CancellationToken cancellationToken)
-    {
-        using var request = await RequestAsync(HttpMethod.Post, $"/v1/approvals/{id}/{(approve ? "approve" : "deny")}", new { reason });
-        using var response = await DashboardApiException.SendAsync(http, request, "tool service", cancellationToken);
-        await DashboardApiException.ThrowUnlessSuccessAsync(response, cancellationToken);
-    }
+    public Task DecideAsync(Guid id, bool approve, string? reason, CancellationToken cancellationToken) =>
+        SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, $"/v1/approvals/{id}/{(approve ? "approve" : "deny")}", cancellationToken, new { reason });
 
-    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path, object? body)
-    {
-        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body, options: DashboardJson.Options) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await key.KeyAsync());
-        return request;
-    }
+    public async Task<IReadOnlyList<ToolInfo>> ToolsAsync(CancellationToken cancellationToken) =>
+        await SendAsync<IReadOnlyList<ToolInfo>>(HttpMethod.Get, "/v1/tools", cancellationToken) ?? [];
+
+    public async Task<IReadOnlyList<McpServer>> McpServersAsync(CancellationToken cancellationToken) =>
+        await SendAsync<IReadOnlyList<McpServer>>(HttpMethod.Get, "/v1/mcp-servers", cancellationToken) ?? [];
+
+    public Task<Invocation?> InvocationAsync(Guid id, CancellationToken cancellationToken) =>
+        SendAsync<Invocation>(HttpMethod.Get, $"/v1/invocations/{id}", cancellationToken, options: new(NotFoundIsNull: true));
+
+    public async Task<IReadOnlyList<Invocation>> InvocationsAsync(int limit, CancellationToken cancellationToken) =>
+        await SendAsync<IReadOnlyList<Invocation>>(HttpMethod.Get, $"/v1/invocations?limit={limit}", cancellationToken) ?? [];
 }

@@ -12,6 +12,11 @@ public sealed class ApiKeyClaimsTransformation(IHttpContextAccessor accessor) : 
 {
     public const string KeyClaim = "dashboard.api_key";
 
+    /// <summary>The tenant a platform admin switched to (<see cref="TenantCookie"/>); the services check it again on every call.</summary>
+    public const string ActingTenantClaim = "dashboard.acting_tenant";
+
+    public const string TenantCookie = "platform_tenant";
+
     public Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
     {
         if (principal.Identity?.IsAuthenticated != true || principal.HasClaim(c => c.Type == KeyClaim) || accessor.HttpContext is not { } context)
@@ -30,6 +35,11 @@ public sealed class ApiKeyClaimsTransformation(IHttpContextAccessor accessor) : 
 
         var identity = new ClaimsIdentity(principal.Identity);
         identity.AddClaim(new Claim(KeyClaim, key));
+        if (principal.IsPlatformAdmin() && context.Request.Cookies[TenantCookie] is { Length: > 0 } tenant && tenant != ApiKeys.SystemTenant)
+        {
+            identity.AddClaim(new Claim(ActingTenantClaim, tenant));
+        }
+
         return Task.FromResult(new ClaimsPrincipal(identity));
     }
 }

@@ -22,7 +22,7 @@ public static partial class TenantsApi
     }
 
     public static async Task<Results<Created<TenantDto>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> CreateTenant(
-        CreateTenantRequest request, HttpContext context, TenantStore tenants)
+        CreateTenantRequest request, HttpContext context, TenantStore tenants, ActiveTenants activeTenants)
     {
         if (!context.User.IsPlatformAdmin())
         {
@@ -52,6 +52,7 @@ public static partial class TenantsApi
                 detail: $"A tenant '{request.Id}' already exists (deleted tenants keep their id).");
         }
 
+        await activeTenants.AddAsync(tenant.Id);
         return TypedResults.Created($"/v1/tenants/{tenant.Id}", tenant.AsDto());
     }
 

@@ -1,14 +1,16 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Authentication;
 using StackExchange.Redis;
 
 namespace Platform.Orchestrator.Tenants;
 
 /// <summary>
-/// Registers the bootstrap admin key, then rebuilds the Redis key index from Postgres at start and every minute, so a
-/// flushed or replaced Redis heals itself. The service reports ready only after the first rebuild.
+/// Registers the bootstrap admin key, then rebuilds the Redis key index (and the set of active tenants) from Postgres at
+/// start and every minute, so a flushed or replaced Redis heals itself. The service reports ready only after the first rebuild.
 /// </summary>
-public sealed class ApiKeyIndexSync(ApiKeyStore keys, IOptions<BootstrapOptions> bootstrap, ILogger<ApiKeyIndexSync> logger) : BackgroundService
+public sealed class ApiKeyIndexSync(
+    ApiKeyStore keys, TenantStore tenants, ActiveTenants activeTenants, IOptions<BootstrapOptions> bootstrap, ILogger<ApiKeyIndexSync> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
     private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,6 +27,7 @@ public sealed class ApiKeyIndexSync(ApiKeyStore keys, IOptions<BootstrapOptions>
                 }
 
                 var count = await keys.SyncIndexAsync(stoppingToken);
+                await tenants.SyncActiveAsync(activeTenants, stoppingToken);
                 if (_firstSync.TrySetResult())
                 {
                     logger.LogInformation("API key index rebuilt with {Count} active keys", count);

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Platform.ServiceDefaults.Authentication;
 
 namespace Platform.Orchestrator.Tenants;
 
@@ -50,6 +51,22 @@ public sealed class TenantStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return (await connection.QueryAsync<TenantRow>(new CommandDefinition(
             $"SELECT {Columns} FROM tenants WHERE deleted_at IS NOT NULL", cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>
+    /// Writes every tenant's state through to <paramref name="activeTenants"/>, rows read <c>FOR SHARE</c> so a concurrent
+    /// deactivation removes its tenant after this, never before. Tenants created meanwhile are added by their creation.
+    /// </summary>
+    public async Task SyncActiveAsync(ActiveTenants activeTenants, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var states = (await connection.QueryAsync<(string Id, bool Active)>(new CommandDefinition("""
+            SELECT id, deactivated_at IS NULL AND deleted_at IS NULL AS active FROM tenants FOR SHARE
+            """, transaction: transaction, cancellationToken: cancellationToken))).AsList();
+        await activeTenants.AddAsync([.. states.Where(s => s.Active).Select(s => s.Id)]);
+        await activeTenants.RemoveAsync([.. states.Where(s => !s.Active).Select(s => s.Id)]);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public ValueTask<NpgsqlConnection> OpenConnectionAsync() => dataSource.OpenConnectionAsync();

@@ -12,6 +12,7 @@ public static class InvocationsApi
         var api = app.MapGroup("/v1").WithTags("Invocations").RequireScope(Scopes.Tools);
 
         api.MapPost("/tools/{name}/invocations", Invoke);
+        api.MapGet("/invocations", ListInvocations);
         api.MapGet("/invocations/{id:guid}", GetInvocation);
 
         return app;
@@ -51,6 +52,18 @@ public static class InvocationsApi
                     ? TypedResults.Json(dto, statusCode: StatusCodes.Status202Accepted)
                     : TypedResults.Ok(dto);
         }
+    }
+
+    /// <summary>The tenant's latest invocations, newest first: the audit log the dashboard shows.</summary>
+    public static async Task<Results<Ok<InvocationDto[]>, ValidationProblem>> ListInvocations(HttpContext context, InvocationStore invocations, int? limit)
+    {
+        if (limit is < 1 or > 200)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["From 1 to 200."] });
+        }
+
+        var rows = await invocations.ListLatestAsync(context.User.TenantId(), limit ?? 50, context.RequestAborted);
+        return TypedResults.Ok(rows.Select(r => r.AsDto(replayed: false)).ToArray());
     }
 
     public static async Task<Results<Ok<InvocationDto>, NotFound>> GetInvocation(Guid id, HttpContext context, InvocationStore invocations) =>

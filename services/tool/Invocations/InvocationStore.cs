@@ -8,7 +8,7 @@ namespace Platform.Tool.Invocations;
 public sealed class InvocationStore(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
-        id, tenant_id, tool, idempotency_key, arguments_hash, pending_arguments::text, run_id, step_id, side_effect, status,
+        id, tenant_id, tool, idempotency_key, arguments_hash, arguments::text, pending_arguments::text, run_id, step_id, side_effect, status,
         result::text, error, duration_ms, approval_id, lease_until, created_at, finished_at
         """;
 
@@ -24,6 +24,14 @@ public sealed class InvocationStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.QuerySingleOrDefaultAsync<InvocationRow>(
             $"SELECT {Columns} FROM tool_invocations WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id });
+    }
+
+    public async Task<IReadOnlyList<InvocationRow>> ListLatestAsync(string tenantId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<InvocationRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM tool_invocations WHERE tenant_id = @tenantId ORDER BY created_at DESC LIMIT @limit",
+            new { tenantId, limit }, cancellationToken: cancellationToken))).AsList();
     }
 
     /// <summary>
@@ -170,12 +178,12 @@ public sealed record NewInvocation(
     string? RunId, string? StepId, string SideEffect, string? TraceId);
 
 public sealed record InvocationRow(
-    Guid Id, string TenantId, string Tool, string IdempotencyKey, string ArgumentsHash, string? PendingArguments, string? RunId, string? StepId,
+    Guid Id, string TenantId, string Tool, string IdempotencyKey, string ArgumentsHash, string Arguments, string? PendingArguments, string? RunId, string? StepId,
     string SideEffect, string Status, string? Result, string? Error, int? DurationMs, Guid? ApprovalId, DateTime? LeaseUntil,
     DateTime CreatedAt, DateTime? FinishedAt)
 {
-    public InvocationDto AsDto(bool replayed) => new(Id, Tool, Status, Result is null ? null : JsonDocument.Parse(Result).RootElement.Clone(), Error,
-        IdempotencyKey, RunId, StepId, ApprovalId, DurationMs, CreatedAt, FinishedAt, replayed);
+    public InvocationDto AsDto(bool replayed) => new(Id, Tool, Status, JsonDocument.Parse(Arguments).RootElement.Clone(),
+        Result is null ? null : JsonDocument.Parse(Result).RootElement.Clone(), Error, IdempotencyKey, RunId, StepId, ApprovalId, DurationMs, CreatedAt, FinishedAt, replayed);
 }
 
 public sealed record ApprovalRow(
