@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using StackExchange.Redis;
 
 namespace Platform.Tests;
 
@@ -113,6 +114,26 @@ public sealed partial class DashboardTests(PlatformFixture platform)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "platform_tenant");
+    }
+
+    [Fact]
+    public async Task ASignInFormServedBeforeTheDashboardRestartsIsAcceptedAfterIt()
+    {
+        var (client, cookies) = NewClient();
+        using var _ = client;
+        var (_, key) = await platform.NewTenantAsync("runs");
+        var form = await SignInFormAsync(client, key);
+
+        // A new process reads the form's antiforgery token only with the key ring every replica shares, in Redis.
+        await platform.AppHost.RunCommandAsync(platform.AppHost.Replicas("dashboard").Single().Id, "restart");
+        await platform.AppHost.WaitUntilReplicasServeAsync("dashboard", 1);
+        using var response = await client.PostAsync("/login", form);
+
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Contains(cookies.GetAllCookies(), c => c.Name == "platform_api_key");
+        using var redis = await ConnectionMultiplexer.ConnectAsync(platform.AppHost.ConnectionString("cache"));
+        var keyRing = await redis.GetDatabase().ListRangeAsync("platform:dashboard:data-protection-keys");
+        Assert.Contains(keyRing, k => k.ToString().Contains("<key id=", StringComparison.Ordinal));
     }
 
     private (HttpClient Client, CookieContainer Cookies) NewClient()
