@@ -143,6 +143,36 @@ public sealed class BudgetTests(PlatformFixture platform)
     }
 
     /// <summary>A tenant with an admin key and an alias <c>priced</c>: the simulator at $100 per million tokens each way.</summary>
+    [Fact]
+    public async Task APlatformAdminReadsEveryTenantsSpendTodayAgainstItsBudgetAndATenantsAdminCannot()
+    {
+        var (tenantId, key) = await PricedTenantAsync();
+        using (var admin = platform.Admin("model"))
+        {
+            (await admin.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}", new { dailyUsd = 5 })).EnsureSuccessStatusCode();
+        }
+
+        using (var client = platform.AppHost.Client("model", key))
+        {
+            (await client.PostAsJsonAsync("/v1/chat/completions", new { model = "priced", messages = new[] { new { role = "user", content = "hello" } } })).EnsureSuccessStatusCode();
+            using var refused = await client.GetAsync("/v1/usage/tenants");
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        }
+
+        var cost = (await UsageAsync(tenantId, expectedRequests: 1)).Cost;
+        using var platformAdmin = platform.Admin("model");
+        using var spend = JsonDocument.Parse(await platformAdmin.GetStringAsync("/v1/usage/tenants"));
+        var row = spend.RootElement.GetProperty("data").EnumerateArray().Single(r => r.GetProperty("tenantId").GetString() == tenantId);
+
+        Assert.Equal(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), spend.RootElement.GetProperty("date").GetString());
+        Assert.Equal(1, row.GetProperty("requests").GetInt32());
+        Assert.Equal(cost, row.GetProperty("costUsd").GetDecimal());
+        Assert.Equal(5m, row.GetProperty("dailyBudgetUsd").GetDecimal());
+        using var badDate = await platformAdmin.GetAsync("/v1/usage/tenants?date=1900-01-01");
+        Assert.Equal(HttpStatusCode.BadRequest, badDate.StatusCode);
+    }
+
     private async Task<(string TenantId, string Key)> PricedTenantAsync()
     {
         var (tenantId, key) = await platform.NewTenantAsync("admin");

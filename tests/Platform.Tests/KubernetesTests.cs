@@ -11,6 +11,7 @@ namespace Platform.Tests;
 /// The Kubernetes YAML the AppHost publishes: current with the app model, valid against the Kubernetes schemas (checked
 /// offline by <c>kubernetes-models</c> from npm), hardened, and with NetworkPolicies that open exactly the app model's edges.
 /// </summary>
+[Collection(AppHostProcessCollection.Name)] // it runs the built AppHost as a process, one such test at a time
 public sealed class KubernetesTests
 {
     private static readonly string Output = Path.Combine(Repository.Root, "deploy", "kubernetes");

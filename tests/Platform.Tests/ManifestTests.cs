@@ -7,6 +7,7 @@ using Platform.TestSupport;
 namespace Platform.Tests;
 
 /// <summary>The manifest Aspire's own publisher writes from our app model, as azd and aspirate read it.</summary>
+[Collection(AppHostProcessCollection.Name)]
 public sealed class ManifestTests
 {
     [Fact]

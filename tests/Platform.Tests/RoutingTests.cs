@@ -35,6 +35,24 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheCatalogShowsUntilWhenAFailingDeploymentCoolsDown()
+    {
+        var (limited, ok) = (Unique("limited"), Unique("ok"));
+        var (alias, key) = await AliasAsync([(limited, null), (ok, null)]);
+        var client = new ChatClient(alias, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(platform.AppHost.Url("model"), "/v1") });
+        using var model = platform.AppHost.Client("model", key);
+        var before = DateTimeOffset.UtcNow;
+
+        await client.CompleteChatAsync([new UserChatMessage("hi")]);
+        var deployments = (await model.GetFromJsonAsync<JsonElement>("/v1/catalog")).EnumerateArray()
+            .Single(a => a.GetProperty("alias").GetString() == alias).GetProperty("deployments").EnumerateArray().ToList();
+
+        var until = deployments[0].GetProperty("cooldownUntil").GetDateTimeOffset();
+        Assert.InRange(until, before, DateTimeOffset.UtcNow.AddSeconds(31));
+        Assert.Equal(JsonValueKind.Null, deployments[1].GetProperty("cooldownUntil").ValueKind);
+    }
+
+    [Fact]
     public async Task ARetryWaitsForRetryAfterOnTheSameDeployment()
     {
         var flaky = Unique("flaky");

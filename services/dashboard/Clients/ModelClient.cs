@@ -29,6 +29,12 @@ public sealed class ModelClient(HttpClient http, SignedInKey key) : ServiceClien
         SendAsync<IReadOnlyList<Budget>>(HttpMethod.Get, $"/v1/budgets/tenants/{Uri.EscapeDataString(tenantId)}", cancellationToken,
             options: new(ForbiddenIsNull: true, NotFoundIsNull: true, AsKeyTenant: true));
 
+    /// <summary>Every tenant's spend today against its daily budget, as the platform admin (never as a chosen tenant); null for anyone else.</summary>
+    public async Task<IReadOnlyList<TenantSpend>?> SpendByTenantAsync(CancellationToken cancellationToken) =>
+        (await SendAsync<TenantSpendList>(HttpMethod.Get, "/v1/usage/tenants", cancellationToken, options: new(ForbiddenIsNull: true, AsKeyTenant: true)))?.Data;
+
+    private sealed record TenantSpendList(IReadOnlyList<TenantSpend> Data);
+
     private sealed record ModelList(IReadOnlyList<ModelEntry> Data);
 
     private sealed record ModelEntry(string Id);

@@ -13,6 +13,7 @@ public static class UsageApi
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/usage", GetUsage).WithTags("Usage").RequireScope(Scopes.Admin);
+        app.MapGet("/v1/usage/tenants", GetSpendByTenant).WithTags("Usage").RequireScope(Scopes.Admin);
         return app;
     }
 
@@ -44,6 +45,27 @@ public static class UsageApi
             first.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), last.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));
         return TypedResults.Ok(new UsageListDto("list", rows.ToArray()));
     }
+
+    /// <summary>A platform admin's view of one UTC day (today by default): each tenant's spend against its daily budget.</summary>
+    public static async Task<Results<Ok<TenantSpendListDto>, ValidationProblem, ForbidHttpResult>> GetSpendByTenant(
+        HttpContext context, UsageStore usage, TimeProvider time, DateOnly? date)
+    {
+        if (!context.User.IsPlatformAdmin())
+        {
+            return TypedResults.Forbid();
+        }
+
+        var day = date ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        if (day < Earliest || day > Latest)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["date"] = [$"'date' is a date from {Earliest:yyyy-MM-dd} to {Latest:yyyy-MM-dd}."] });
+        }
+
+        var rows = await usage.SpendByTenantAsync(day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));
+        return TypedResults.Ok(new TenantSpendListDto("list", day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), rows.ToArray()));
+    }
 }
 
 public sealed record UsageListDto([property: System.Text.Json.Serialization.JsonPropertyName("object")] string Object, UsageRow[] Data);
+
+public sealed record TenantSpendListDto([property: System.Text.Json.Serialization.JsonPropertyName("object")] string Object, string Date, TenantSpendRow[] Data);

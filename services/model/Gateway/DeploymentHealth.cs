@@ -46,6 +46,21 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
         await Tolerate(() => redis.GetDatabase().StringSetAsync(CooldownKey(deployment), "1", duration));
     }
 
+    /// <summary>When each deployment's cooldown ends, or null for one not cooling down (or when Redis cannot say).</summary>
+    public async Task<DateTimeOffset?[]> CooldownEndsAsync(IReadOnlyList<ModelDeployment> deployments, TimeProvider time)
+    {
+        try
+        {
+            var database = redis.GetDatabase();
+            var remaining = await Task.WhenAll(deployments.Select(d => database.KeyTimeToLiveAsync(CooldownKey(d))));
+            return [.. remaining.Select(ttl => ttl is { } left ? time.GetUtcNow() + left : (DateTimeOffset?)null)];
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return new DateTimeOffset?[deployments.Count];
+        }
+    }
+
     /// <summary>Sent without waiting for the reply: a latency sample is worth less than the round trip it would cost.</summary>
     public void RecordLatency(ModelDeployment deployment, TimeSpan latency)
     {
