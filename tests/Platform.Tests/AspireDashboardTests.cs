@@ -188,7 +188,8 @@ public sealed partial class AspireDashboardTests
             }
         }
 
-        var toast = page.GetByRole(AriaRole.Listitem).Filter(new() { HasTextRegex = new Regex($"^{resource} \"{command}\" (succeeded|failed)") });
+        // The newest toast: the dashboard may still be animating an earlier copy of it out.
+        var toast = page.GetByRole(AriaRole.Listitem).Filter(new() { HasTextRegex = new Regex($"^{resource} \"{command}\" (succeeded|failed)") }).Last;
         await Expect(toast).ToBeVisibleAsync(new() { Timeout = 120_000 });
         Assert.Equal($"{resource} \"{command}\" succeeded", (await toast.InnerTextAsync()).Trim());
     }
