@@ -18,7 +18,9 @@ public sealed class LifecycleTests
         appHost.Signal(2);
 
         // Generous: services drain their work into the databases before PostgreSQL and Redis stop, on two busy cores.
-        Assert.Equal(0, await appHost.WaitForExitAsync(TimeSpan.FromSeconds(120)));
+        var exited = await Task.WhenAny(appHost.WaitForExitAsync(TimeSpan.FromSeconds(120)));
+        Assert.True(exited.IsCompletedSuccessfully, $"Still running after Ctrl+C: {string.Join("; ", started.Where(Processes.IsAlive).Select(Processes.CommandLine))}\n{appHost.Output[^Math.Min(appHost.Output.Length, 4000)..]}");
+        Assert.Equal(0, exited.Result);
         await WaitUntilGoneAsync(started, TimeSpan.FromSeconds(30));
         Assert.False(File.Exists(Path.Combine(appHost.DataDirectory, "postgres", "data", "postmaster.pid")), "PostgreSQL did not shut down cleanly");
     }
