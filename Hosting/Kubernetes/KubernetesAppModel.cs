@@ -22,8 +22,8 @@ internal enum DataServerKind
     Redis,
 }
 
-/// <summary>A data server: a StatefulSet in staging, an external server in production.</summary>
-internal sealed record DataServer(string Name, DataServerKind Kind, string Image, string PasswordParameter, IReadOnlyList<string> Databases)
+/// <summary>A data server: a StatefulSet in staging, an external server in production. Its databases by resource name.</summary>
+internal sealed record DataServer(string Name, DataServerKind Kind, string Image, string PasswordParameter, IReadOnlyDictionary<string, string> Databases)
 {
     public int Port => Kind == DataServerKind.Postgres ? 5432 : 6379;
 }
@@ -120,9 +120,10 @@ internal sealed record KubernetesAppModel(IReadOnlyList<KubernetesService> Servi
     private static DataServer? AsDataServer(IResource resource) => resource switch
     {
         PostgresServerResource postgres => new DataServer(postgres.Name, DataServerKind.Postgres, ImageOf(postgres), postgres.PasswordParameter.Name,
-            postgres.Databases.Values.ToList()),
+            postgres.Databases),
         RedisResource redis => new DataServer(redis.Name, DataServerKind.Redis, ImageOf(redis),
-            redis.PasswordParameter?.Name ?? throw new DistributedApplicationException($"{redis.Name} has no password; the publisher writes only servers that require one."), []),
+            redis.PasswordParameter?.Name ?? throw new DistributedApplicationException($"{redis.Name} has no password; the publisher writes only servers that require one."),
+            new Dictionary<string, string>()),
         _ => null,
     };
 

@@ -128,7 +128,7 @@ internal static class KubernetesObjects
                 Metadata = Metadata($"{server.Name}-init", server.Name, component),
                 Data = new Dictionary<string, string>
                 {
-                    ["create-databases.sql"] = string.Concat(server.Databases.Select(database => $"CREATE DATABASE \"{database}\";\n")),
+                    ["create-databases.sql"] = string.Concat(server.Databases.Values.Select(database => $"CREATE DATABASE \"{database}\";\n")),
                 },
             };
         }

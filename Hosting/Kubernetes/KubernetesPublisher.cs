@@ -153,11 +153,10 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
     {
         foreach (var name in app.Services.SelectMany(s => s.Secrets).Where(s => s.Secret == KubernetesAppModel.ConnectionsSecret).Select(s => s.Key).Distinct())
         {
-            var postgres = app.DataServers.FirstOrDefault(s => s.Databases.Contains(name));
-            var server = postgres ?? app.DataServers.Single(s => s.Name == name);
-            yield return server.Kind == DataServerKind.Postgres
-                ? (name, $"Host={server.Name};Port={server.Port};Username=postgres;Password=${Variable(server.PasswordParameter)};Database={name}",
-                    $"Host=<host>;Port=5432;Username=<user>;Password=<password>;Database={name};SSL Mode=Require")
+            var server = app.DataServers.FirstOrDefault(s => s.Databases.ContainsKey(name)) ?? app.DataServers.Single(s => s.Name == name);
+            yield return server.Databases.TryGetValue(name, out var database)
+                ? (name, $"Host={server.Name};Port={server.Port};Username=postgres;Password=${Variable(server.PasswordParameter)};Database={database}",
+                    $"Host=<host>;Port=5432;Username=<user>;Password=<password>;Database={database};SSL Mode=Require")
                 : (name, $"{server.Name}:{server.Port},password=${Variable(server.PasswordParameter)}", "<host>:6380,password=<password>,ssl=true");
         }
     }

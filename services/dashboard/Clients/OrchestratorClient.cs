@@ -10,12 +10,11 @@ public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory facto
 {
     public const string EventsClientName = "orchestrator-events";
 
-    public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(string? agent, string? state, int limit, CancellationToken cancellationToken, DateTime? since = null)
+    public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(string? agent, string? state, int limit, CancellationToken cancellationToken)
     {
         var query = $"/v1/runs?limit={limit}";
         query += string.IsNullOrEmpty(agent) ? "" : $"&agent={Uri.EscapeDataString(agent)}";
         query += string.IsNullOrEmpty(state) ? "" : $"&state={Uri.EscapeDataString(state)}";
-        query += since is { } from ? $"&since={from.ToUniversalTime():yyyy-MM-ddTHH:mm:ssZ}" : "";
         return await SendAsync<IReadOnlyList<RunSummary>>(HttpMethod.Get, query, cancellationToken) ?? [];
     }
 
