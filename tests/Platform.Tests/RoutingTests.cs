@@ -224,7 +224,7 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout, int Weight)[] deployments, string strategy)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         var alias = $"fake-{Guid.NewGuid():N}"[..16];
         using var model = platform.AppHost.Client("model", key);
         var definition = new

@@ -152,7 +152,7 @@ public sealed class McpConnections(McpServerStore servers, HttpAllowlist allowli
             return new StdioClientTransport(new StdioClientTransportOptions { Name = server.Name, Command = server.Command!, Arguments = server.Arguments }, loggerFactory);
         }
 
-        var http = new HttpClient(OutboundGuard.CreateHandler(await allowlist.HostsAsync(server.TenantId)));
+        var http = new HttpClient(OutboundGuard.CreateHandler(await allowlist.PolicyAsync(server.TenantId)));
         return new HttpClientTransport(new HttpClientTransportOptions
         {
             Name = server.Name, Endpoint = new Uri(server.Url!), TransportMode = HttpTransportMode.StreamableHttp,
