@@ -13,14 +13,10 @@ public static class RegexMatchTimeout
 
     private const string ProcessDefaultKey = "REGEX_DEFAULT_MATCH_TIMEOUT";
 
-    /// <summary>Sets the default; it takes effect only before the first <see cref="Regex"/> of the process, so that is checked.</summary>
-    public static void Apply()
-    {
-        AppDomain.CurrentDomain.SetData(ProcessDefaultKey, Default);
-        if (new Regex("x").MatchTimeout != Default)
-        {
-            throw new InvalidOperationException(
-                $"A Regex was created before the services' default match timeout was set; call {nameof(RegexMatchTimeout)}.{nameof(Apply)} first.");
-        }
-    }
+    /// <summary>
+    /// Sets the default. It takes effect only if no <see cref="Regex"/> exists yet in the process, which holds where the
+    /// services call it, first thing after creating their builder (tested through planning, the orchestrator and the
+    /// tool service); a host that made one earlier, such as a test process, keeps its own default.
+    /// </summary>
+    public static void Apply() => AppDomain.CurrentDomain.SetData(ProcessDefaultKey, Default);
 }

@@ -147,15 +147,21 @@ public sealed class ChatGateway(
         {
             await using (var chunks = routed.Chunks)
             {
+                bool more;
                 do
                 {
                     assembled.Add(chunks.Current);
-                    if (!clientGone)
+                    var chunk = chunks.Current;
+                    clientGone = clientGone || !await TrySendAsync(() => stream.WriteAsync(chunk), context, claim);
+                    var next = chunks.MoveNextAsync();
+                    if (!next.IsCompleted)
                     {
-                        clientGone = !await TryWriteAsync(stream, chunks.Current, context, claim);
+                        clientGone = clientGone || !await TrySendAsync(stream.FlushAsync, context, claim);
                     }
+
+                    more = await next;
                 }
-                while (await chunks.MoveNextAsync());
+                while (more);
             }
         }
         catch (Exception e) when (e is UpstreamException or IOException or HttpRequestException or System.Text.Json.JsonException)
@@ -195,12 +201,12 @@ public sealed class ChatGateway(
     private static CancellationToken UpstreamToken(HttpContext context, IdempotencyClaim? claim) =>
         claim is null ? context.RequestAborted : CancellationToken.None;
 
-    /// <summary>Writes a chunk; false when a keyed call's caller has left, whose stream is then read to its end unsent.</summary>
-    private static async Task<bool> TryWriteAsync(ChatResponses.Stream stream, ChatChunk chunk, HttpContext context, IdempotencyClaim? claim)
+    /// <summary>Writes or flushes; false when a keyed call's caller has left, whose stream is then read to its end unsent.</summary>
+    private static async Task<bool> TrySendAsync(Func<Task> send, HttpContext context, IdempotencyClaim? claim)
     {
         try
         {
-            await stream.WriteAsync(chunk);
+            await send();
             return true;
         }
         catch (Exception e) when (claim is not null && context.RequestAborted.IsCancellationRequested && e is IOException or OperationCanceledException)

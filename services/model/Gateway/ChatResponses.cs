@@ -75,14 +75,23 @@ public static class ChatResponses
             await context.Response.Body.FlushAsync(context.RequestAborted);
         }
 
-        public async Task FailAsync(OpenAiError error) => await WriteEventAsync(System.Text.Encoding.UTF8.GetBytes(OpenAiError.AsJson(error)));
+        public async Task FailAsync(OpenAiError error)
+        {
+            await WriteEventAsync(System.Text.Encoding.UTF8.GetBytes(OpenAiError.AsJson(error)));
+            await FlushAsync();
+        }
+
+        /// <summary>
+        /// Sends what was written. The caller flushes only when no next chunk is ready yet: a burst of chunks goes out in
+        /// one write, and a chunk that waits for the next never waits in the buffer.
+        /// </summary>
+        public Task FlushAsync() => context.Response.Body.FlushAsync(context.RequestAborted);
 
         private async Task WriteEventAsync(byte[] json)
         {
             await context.Response.Body.WriteAsync(DataPrefix, context.RequestAborted);
             await context.Response.Body.WriteAsync(json, context.RequestAborted);
             await context.Response.Body.WriteAsync(EventEnd, context.RequestAborted);
-            await context.Response.Body.FlushAsync(context.RequestAborted);
         }
     }
 }
