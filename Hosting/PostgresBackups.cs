@@ -6,17 +6,30 @@ namespace Platform.Hosting;
 
 /// <summary>
 /// pg_dump of every database on a server into one timestamped folder, and pg_restore of the newest such folder, with
-/// the machine's own PostgreSQL client programs.
+/// the machine's own PostgreSQL client programs. Both run as the AppHost's user (never as the server's), which owns the
+/// backups alone: they hold every tenant's data, so folders are 0700 and dumps 0600.
 /// </summary>
 internal static class PostgresBackups
 {
+    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Dumps every database into a new folder under <paramref name="backupsFolder"/> (<c>&lt;DataDirectory&gt;/backups/&lt;server&gt;</c>).</summary>
     public static async Task<string> BackUpAsync(string serverConnectionString, string backupsFolder, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(backupsFolder, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(folder);
+        foreach (var owned in new[] { Path.GetDirectoryName(backupsFolder)!, backupsFolder, folder })
+        {
+            Directory.CreateDirectory(owned, OwnerOnlyFolder);
+            File.SetUnixFileMode(owned, OwnerOnlyFolder); // a folder made before backups were private keeps its mode otherwise
+        }
+
         foreach (var database in await DatabasesAsync(serverConnectionString, cancellationToken))
         {
-            await RunAsync("pg_dump", serverConnectionString, ["--format=custom", $"--file={Path.Combine(folder, database + ".dump")}", $"--dbname={database}"], cancellationToken);
+            // pg_dump truncates an existing file and keeps its mode, so the dump is never readable by others, even mid-way.
+            var dump = Path.Combine(folder, database + ".dump");
+            File.Open(dump, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile }).Dispose();
+            await RunAsync("pg_dump", serverConnectionString, ["--format=custom", $"--file={dump}", $"--dbname={database}"], cancellationToken);
         }
 
         return folder;

@@ -9,6 +9,7 @@ using OpenTelemetry.Trace;
 using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Telemetry;
+using Platform.ServiceDefaults.Text;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -30,6 +31,7 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        RegexMatchTimeout.Apply();
         builder.ConfigureLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();

@@ -231,8 +231,8 @@ internal static class KubernetesObjects
     }
 
     /// <summary>
-    /// The service's canary: the same pods on the <c>canary</c> track, none until an operator gives it the new image and a
-    /// replica. The Service selects both tracks, so its share of requests is its share of the ready pods; switching the
+    /// The service's canary: the same pods on the <c>canary</c> track with their own image placeholder, which production
+    /// pins to another tag than the stable track's, and no replica until an operator starts one. The Service selects both tracks, so its share of requests is its share of the ready pods; switching the
     /// Service's selector to one track makes it blue-green (docs/operations/rollouts.md).
     /// </summary>
     public static V1Deployment Canary(KubernetesService service) => Deployment(service, CanaryTrack);
@@ -277,7 +277,7 @@ internal static class KubernetesObjects
                             new V1Container
                             {
                                 Name = service.Name,
-                                Image = $"platform-{service.Name}",
+                                Image = KubernetesImages.Placeholder(service.Name, canary: track == CanaryTrack),
                                 Ports = [new V1ContainerPort { Name = "http", ContainerPort = KubernetesAppModel.ServicePort, Protocol = "TCP" }],
                                 EnvFrom = [new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = $"{service.Name}-settings" } }],
                                 Env = service.Secrets.Select(s => SecretVariable(s.Variable, s.Secret, s.Key)).ToList(),

@@ -16,9 +16,7 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
 {
     private const string Header = "# Written by the AppHost's publish-kubernetes step from the app model; change the AppHost, not this file.\n";
 
-    private string ImageRegistry => configuration["Kubernetes:ImageRegistry"] ?? "registry.example.com/platform";
-
-    private string ImageTag => configuration["Kubernetes:ImageTag"] ?? "latest";
+    private readonly KubernetesImages _images = new(configuration);
 
     private string MonitoringNamespace => configuration["Kubernetes:MonitoringNamespace"] ?? "monitoring";
 
@@ -36,7 +34,7 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
             files[$"base/{service.Name}.yaml"] = Yaml([.. KubernetesObjects.ForService(service, app.DataServers, MonitoringNamespace, ReachedBy(service.Name))]);
         }
 
-        files["base/kustomization.yaml"] = Kustomization(null, ["network-defaults.yaml", .. app.Services.Select(s => $"{s.Name}.yaml")]);
+        files["base/kustomization.yaml"] = Kustomization(null, ["network-defaults.yaml", .. app.Services.Select(s => $"{s.Name}.yaml")], canaries: false);
 
         files["overlays/staging/namespace.yaml"] = Yaml(KubernetesObjects.Namespace("platform-staging"));
         files["overlays/staging/autoscaling.yaml"] = Yaml([.. app.Services.Select(s => KubernetesObjects.Autoscaler(s, 1, 3))]);
@@ -46,13 +44,13 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
         }
 
         files["overlays/staging/kustomization.yaml"] = Kustomization("platform-staging",
-            ["namespace.yaml", "../../base", "autoscaling.yaml", .. app.DataServers.Select(s => $"{s.Name}.yaml")]);
+            ["namespace.yaml", "../../base", "autoscaling.yaml", .. app.DataServers.Select(s => $"{s.Name}.yaml")], canaries: false);
 
         files["overlays/production/namespace.yaml"] = Yaml(KubernetesObjects.Namespace("platform"));
         files["overlays/production/autoscaling.yaml"] = Yaml([.. app.Services.Select(s => KubernetesObjects.Autoscaler(s, s.Workload.MinReplicas, s.Workload.MaxReplicas))]);
         files["overlays/production/external-data-servers.yaml"] = Yaml(KubernetesObjects.ExternalDataServers(app.Services, app.DataServers));
         files["overlays/production/canary.yaml"] = Yaml([.. app.Services.Select(KubernetesObjects.Canary)]);
-        files["overlays/production/kustomization.yaml"] = Kustomization("platform", ["namespace.yaml", "../../base", "autoscaling.yaml", "canary.yaml", "external-data-servers.yaml"]);
+        files["overlays/production/kustomization.yaml"] = Kustomization("platform", ["namespace.yaml", "../../base", "autoscaling.yaml", "canary.yaml", "external-data-servers.yaml"], canaries: true);
 
         foreach (var (path, text) in files)
         {
@@ -65,7 +63,7 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
     private IEnumerable<string> ReachedBy(string name) =>
         app.Services.Where(s => s.Services.Contains(name) || s.DataServers.Contains(name)).Select(s => s.Name);
 
-    private string Kustomization(string? @namespace, IEnumerable<string> resources)
+    private string Kustomization(string? @namespace, IEnumerable<string> resources, bool canaries)
     {
         var text = new StringBuilder(Header).Append("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
         if (@namespace is not null)
@@ -81,11 +79,7 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
 
         if (@namespace is not null)
         {
-            text.Append("images:\n");
-            foreach (var service in app.Services)
-            {
-                text.Append($"- name: platform-{service.Name}\n  newName: {ImageRegistry}/{service.Name}\n  newTag: \"{ImageTag}\"\n");
-            }
+            text.Append(_images.Kustomize(app.Services.Select(s => s.Name), canaries));
         }
 
         return text.ToString();
@@ -110,26 +104,25 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
 
             `base/` holds each service's ConfigMap, Deployment, Service, PodDisruptionBudget and NetworkPolicy. `overlays/staging`
             adds PostgreSQL and Redis as StatefulSets and scales each service from 1 to 3 replicas; `overlays/production` expects
-                        external PostgreSQL and Redis, scales each service between its production floor and ceiling, and gives each a canary
+            external PostgreSQL and Redis, scales each service between its production floor and ceiling, and gives each a canary
             Deployment with no replicas for canary and blue-green rollouts. See
             `docs/operations/kubernetes.md` for the design and the checks.
 
             ## Images
 
-            Build and push one image per service (the SDK's container support: no Dockerfile, a non-root user), then point the
-            overlay at them:
-
-            ```bash
-
             """);
+        text.Append($"\nThese files pin every stable Deployment to `{_images.Registry}/<service>:{_images.Tag}` and production's canaries to\n")
+            .Append($"`{_images.Registry}/<service>:{_images.CanaryTag}`. Build and push one image per service with the tag to run (the SDK's\n")
+            .Append("container support: no Dockerfile, a non-root user), then publish again with the tags (`latest` is refused, and so is\na canary tag equal to the stable one):\n\n```bash\n");
         foreach (var service in app.Services)
         {
-            text.Append($"dotnet publish services/{service.Name} -c Release -t:PublishContainer -p:ContainerRegistry={ImageRegistry.Split('/')[0]} -p:ContainerRepository={RepositoryPath()}{service.Name} -p:ContainerImageTag=$TAG\n");
+            text.Append($"dotnet publish services/{service.Name} -c Release -t:PublishContainer -p:ContainerRegistry={_images.Registry.Split('/')[0]} -p:ContainerRepository={RepositoryPath()}{service.Name} -p:ContainerImageTag=$TAG\n");
         }
 
-        text.Append("(cd deploy/kubernetes/overlays/production && kustomize edit set image")
-            .Append(string.Concat(app.Services.Select(s => $" platform-{s.Name}={ImageRegistry}/{s.Name}:$TAG")))
-            .Append(")\n```\n\n## Secrets\n\nNo secret value is in these files. Create the two Secrets the workloads read before applying an overlay.\n\nStaging (the passwords are new; the connection strings name the StatefulSets):\n\n```bash\nkubectl apply -f deploy/kubernetes/overlays/staging/namespace.yaml\n");
+        text.Append("dotnet run --project AppHost -- --operation publish --step publish-kubernetes --output-path ../deploy/kubernetes \\\n")
+            .Append("  --Kubernetes:ImageTag=$STABLE --Kubernetes:CanaryImageTag=$TAG")
+            .Append("\n```\n\n`$STABLE` is the tag production runs now; promoting the canary is publishing with `--Kubernetes:ImageTag=$TAG`\n")
+            .Append("(`docs/operations/rollouts.md`).\n\n## Secrets\n\nNo secret value is in these files. Create the two Secrets the workloads read before applying an overlay.\n\nStaging (the passwords are new; the connection strings name the StatefulSets):\n\n```bash\nkubectl apply -f deploy/kubernetes/overlays/staging/namespace.yaml\n");
         text.Append(string.Concat(app.DataServers.Select(s => $"{Variable(s.PasswordParameter)}=$(openssl rand -hex 24)\n")));
         text.Append(CreateSecret("platform-staging", KubernetesAppModel.ParametersSecret, stagingParameters.Select(p => (p, Generated(p)))));
         text.Append(CreateSecret("platform-staging", KubernetesAppModel.ConnectionsSecret, Connections().Select(c => (c.Name, $"\"{c.Staging}\""))));
@@ -142,7 +135,7 @@ internal sealed class KubernetesPublisher(KubernetesAppModel app, IConfiguration
         string Generated(string parameter) => app.DataServers.Any(s => s.PasswordParameter == parameter) ? $"${Variable(parameter)}" : "$(openssl rand -hex 32)";
     }
 
-    private string RepositoryPath() => ImageRegistry.Contains('/') ? ImageRegistry[(ImageRegistry.IndexOf('/') + 1)..] + "/" : "";
+    private string RepositoryPath() => _images.Registry.Contains('/') ? _images.Registry[(_images.Registry.IndexOf('/') + 1)..] + "/" : "";
 
     /// <summary>The parameters the services read, and the data servers' passwords where they run in the cluster.</summary>
     private List<string> ParametersOf(IEnumerable<string> dataServerPasswords) =>

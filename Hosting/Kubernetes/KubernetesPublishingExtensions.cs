@@ -26,11 +26,20 @@ public static class KubernetesPublishingExtensions
             Description = "Writes Kubernetes YAML (a Kustomize base with staging and production overlays) from the app model.",
             Action = async context =>
             {
-                var outputPath = context.Services.GetRequiredService<IOptions<PipelineOptions>>().Value.OutputPath
-                    ?? throw new DistributedApplicationException($"The {PublishStep} step writes into the folder given by '--output-path <folder>'.");
-                var app = await KubernetesAppModel.ReadAsync(context.Model, context.ExecutionContext, context.CancellationToken);
-                await new KubernetesPublisher(app, context.Services.GetRequiredService<IConfiguration>()).WriteAsync(outputPath, context.CancellationToken);
-                context.Logger.LogInformation("Published Kubernetes YAML to {Folder}", Path.GetFullPath(outputPath));
+                try
+                {
+                    var outputPath = context.Services.GetRequiredService<IOptions<PipelineOptions>>().Value.OutputPath
+                        ?? throw new DistributedApplicationException($"The {PublishStep} step writes into the folder given by '--output-path <folder>'.");
+                    var app = await KubernetesAppModel.ReadAsync(context.Model, context.ExecutionContext, context.CancellationToken);
+                    await new KubernetesPublisher(app, context.Services.GetRequiredService<IConfiguration>()).WriteAsync(outputPath, context.CancellationToken);
+                    context.Logger.LogInformation("Published Kubernetes YAML to {Folder}", Path.GetFullPath(outputPath));
+                }
+                catch (DistributedApplicationException)
+                {
+                    // Aspire logs a failed step and still exits 0: a refused publish must fail the command (and the release) that ran it.
+                    Environment.ExitCode = 1;
+                    throw;
+                }
             },
         });
         return builder;

@@ -61,6 +61,15 @@ public static class AuthenticationExtensions
     public static bool HasScope(this ClaimsPrincipal user, string scope) =>
         user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope) || user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin);
 
+    /// <summary>
+    /// A platform admin, whether for the system tenant or acting as another (<c>Platform-Tenant</c>): decides what only
+    /// the operator may decide for a tenant, such as reaching private addresses.
+    /// </summary>
+    public static bool IsPlatformOperator(this ClaimsPrincipal user) =>
+        user.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin)
+        && (user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) == ApiKeys.SystemTenant
+            || user.FindFirstValue(ApiKeyAuthenticationHandler.ActingForClaim) == ApiKeys.SystemTenant);
+
     /// <summary>A key of the system tenant with the metrics scope (or admin): metrics span every tenant.</summary>
     public static bool CanReadMetrics(this ClaimsPrincipal user) =>
         user.HasScope(Scopes.Metrics) && user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) == ApiKeys.SystemTenant;

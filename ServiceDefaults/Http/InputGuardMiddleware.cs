@@ -47,7 +47,9 @@ internal sealed class InputGuardMiddleware(RequestDelegate next)
     private static async Task<Refusal?> CheckBodyAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentType is not { } contentType || request.ContentLength == 0)
+        // A request without a body is not malformed, whatever Content-Type it names: the endpoint decides whether it needs one.
+        if (request.ContentType is not { } contentType || request.ContentLength == 0
+            || context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
         {
             return null;
         }
@@ -91,6 +93,13 @@ internal sealed class InputGuardMiddleware(RequestDelegate next)
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, context.RequestAborted);
         request.Body.Position = 0;
+        if (buffer.Length == 0)
+        {
+            // An empty chunked body is no body: endpoints bind it as absent, not as malformed JSON.
+            context.Features.Set<IHttpRequestBodyDetectionFeature>(new NoBody());
+            return null;
+        }
+
         return CheckJson(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
@@ -237,4 +246,9 @@ internal sealed class InputGuardMiddleware(RequestDelegate next)
         || contentType.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase);
 
     private sealed record Refusal(int Status, string Detail, string? Field);
+
+    private sealed class NoBody : IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody => false;
+    }
 }

@@ -6,21 +6,41 @@ namespace Platform.ServiceDefaults.Net;
 
 /// <summary>
 /// Server-side request forgery guard for outbound HTTP to addresses a tenant chose (HTTP tools, MCP servers, model
-/// provider base URLs). Each connection, the first and every redirect's, is checked when it is made, after DNS
-/// resolution, and made to exactly the addresses checked: loopback, private, link-local (cloud metadata included),
-/// shared and unspecified addresses are refused unless the host is on the tenant's allowlist, and a tenant with an
-/// allowlist reaches only those hosts.
+/// provider base URLs, webhooks). Each connection, the first and every redirect's, is checked when it is made, after
+/// DNS resolution, and made to exactly the addresses checked: loopback, private, link-local (cloud metadata included),
+/// shared and unspecified addresses are refused unless the platform operator granted the host to the tenant, and a
+/// tenant with an allowlist reaches only those hosts. No proxy is used, so the address checked is the target's.
 /// </summary>
 public static class OutboundGuard
 {
+    private static readonly string[] InternalSuffixes =
+        [".localhost", ".local", ".internal", ".localdomain", ".lan", ".home.arpa", ".intranet", ".corp", ".svc", ".cluster.local"];
+
     /// <summary>A handler whose every connection passes the guard; connections are this handler's own.</summary>
-    public static SocketsHttpHandler CreateHandler(IReadOnlySet<string> allowedHosts) => new()
+    public static SocketsHttpHandler CreateHandler(OutboundPolicy policy) => new()
     {
         AllowAutoRedirect = false,
         UseCookies = false,
+        // With a proxy (HTTP_PROXY, HTTPS_PROXY), the connection checked would be the proxy's, not the target's.
+        UseProxy = false,
         ConnectTimeout = TimeSpan.FromSeconds(10),
-        ConnectCallback = (context, token) => ConnectAsync(context.DnsEndPoint, allowedHosts, token),
+        ConnectCallback = (context, token) => ConnectAsync(context.DnsEndPoint, policy, token),
     };
+
+    /// <summary>
+    /// A host a tenant may not list itself: an address the guard refuses, or a name only an internal resolver answers
+    /// (<c>localhost</c>, a single label such as <c>postgres</c>, <c>.local</c>, <c>.internal</c>, a cluster's <c>.svc</c>).
+    /// </summary>
+    public static bool IsInternalHost(string host)
+    {
+        host = host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return IsForbidden(address);
+        }
+
+        return !host.Contains('.', StringComparison.Ordinal) || InternalSuffixes.Any(suffix => host == suffix[1..] || host.EndsWith(suffix, StringComparison.Ordinal));
+    }
 
     public static bool IsForbidden(IPAddress address)
     {
@@ -58,11 +78,27 @@ public static class OutboundGuard
         }
     }
 
-    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, IReadOnlySet<string> allowed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where a redirect from <paramref name="from"/> leads: never from https down to http, where what the request carries
+    /// would travel in the clear.
+    /// </summary>
+    public static Uri Redirect(Uri from, Uri location)
+    {
+        var next = location.IsAbsoluteUri ? location : new Uri(from, location);
+        CheckScheme(next);
+        return from.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp
+            ? throw new BlockedRequestException($"Refused a redirect from https to http ('{next.GetLeftPart(UriPartial.Path)}').")
+            : next;
+    }
+
+    /// <summary>Scheme, host and port alike: the caller's own headers (credentials among them) go to this origin only.</summary>
+    public static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.GetLeftPart(UriPartial.Authority), b.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase);
+
+    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, OutboundPolicy policy, CancellationToken cancellationToken)
     {
         var host = endpoint.Host.Trim('[', ']').ToLowerInvariant();
-        var listed = allowed.Contains(host) || allowed.Contains($"{host}:{endpoint.Port}");
-        if (allowed.Count > 0 && !listed)
+        if (!policy.IsAllowed(host, endpoint.Port))
         {
             throw new BlockedRequestException($"'{host}' is not on this tenant's HTTP allowlist.");
         }
@@ -73,9 +109,10 @@ public static class OutboundGuard
             throw new BlockedRequestException($"'{host}' does not resolve.");
         }
 
-        if (!listed && addresses.FirstOrDefault(IsForbidden) is { } forbidden)
+        if (!policy.IsGranted(host, endpoint.Port) && addresses.FirstOrDefault(IsForbidden) is { } forbidden)
         {
-            throw new BlockedRequestException($"'{host}' resolves to {forbidden}, a private, loopback or link-local address; allow-list the host to reach it.");
+            throw new BlockedRequestException(
+                $"'{host}' resolves to {forbidden}, a private, loopback or link-local address; only the platform operator can grant a tenant such a destination.");
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

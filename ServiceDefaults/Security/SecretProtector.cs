@@ -28,6 +28,7 @@ public sealed class SecretProtector
     private const int TagBytes = 16;
     private readonly (string Id, byte[] Key) _current;
     private readonly Dictionary<string, byte[]> _keys;
+    private readonly byte[] _fingerprintKey;
 
     public SecretProtector(IOptions<SecretProtectionOptions> options)
     {
@@ -40,6 +41,7 @@ public sealed class SecretProtector
         _current = Derive(secret);
         _keys = options.Value.PreviousKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(Derive).Append(_current)
             .GroupBy(k => k.Id).ToDictionary(g => g.Key, g => g.First().Key);
+        _fingerprintKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, _current.Key, 32, info: Encoding.ASCII.GetBytes("platform-secret-fingerprints-v1"));
     }
 
     public string Protect(string plaintext)
@@ -65,6 +67,17 @@ public sealed class SecretProtector
         using var aes = new AesGcm(key, TagBytes);
         aes.Decrypt(sealedBytes.AsSpan(0, NonceBytes), sealedBytes.AsSpan(NonceBytes, data.Length), sealedBytes.AsSpan(NonceBytes + data.Length), data, Encoding.ASCII.GetBytes(keyId));
         return Encoding.UTF8.GetString(data);
+    }
+
+    /// <summary>
+    /// Names a stored secret without revealing it: the same secret has the same fingerprint whichever key encrypted it
+    /// (or none, from before encryption), and without the secrets key a fingerprint cannot be matched to a guess. It
+    /// changes when the current key is rotated.
+    /// </summary>
+    public string Fingerprint(string stored)
+    {
+        var plaintext = stored.StartsWith(Prefix, StringComparison.Ordinal) ? Unprotect(stored) : stored;
+        return Convert.ToHexStringLower(HMACSHA256.HashData(_fingerprintKey, Encoding.UTF8.GetBytes(plaintext)))[..32];
     }
 
     /// <summary>True when <paramref name="stored"/> is plaintext from before encryption, or made with a previous key.</summary>

@@ -11,7 +11,7 @@ namespace Platform.Benchmarks;
 /// </summary>
 internal sealed record DatabaseCounters(IReadOnlyDictionary<(string Database, string Statement), long> Calls, IReadOnlyDictionary<string, long> Transactions)
 {
-    private static readonly string[] Databases = ["orchestratordb", "planningdb", "modeldb", "tooldb"];
+    private static readonly string[] Databases = ["orchestratordb", "planningdb", "modeldb", "tooldb", LangGraphAnchor.Database];
     private static readonly string[] ServicesWithDatabases = ["orchestrator", "planning", "model", "tool"];
 
     /// <summary>

@@ -1,157 +1,106 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Platform.TestSupport;
 
 namespace Platform.Benchmarks;
 
 /// <summary>
-/// Durable runs through the orchestrator: a plan-mode agent on the simulator whose goal the planner splits into three
-/// model steps, one after another, each a streamed completion through the model gateway with the run's key. Each
-/// worker starts a run (<c>POST /v1/runs</c>) and reads its event stream until the final event; the latency is from the
-/// POST to that event. Dispatch is the start of a step's first attempt (the executor's clock, from the attempt log)
-/// less the moment the step became ready: the last finish of the steps it depends on, or the run's <c>run.planned</c>
-/// event for the first. A step's own <c>startedAt</c> is the time of the commit that made it ready, so it cannot serve.
-/// Over the concurrency-20 batch the platform's databases count statements and transactions.
+/// Durable runs through the orchestrator beside LangGraph JS, in the same session, on the same PostgreSQL server.
+/// Like for like: our plan-mode agent whose planner and three streamed model steps go to the mock upstream, against a
+/// LangGraph graph with the PostgresSaver and durability "sync" whose planner node and three step nodes make the same
+/// calls to the same mock. Engine only: our agent on the simulator (the same shape, the model work in the gateway)
+/// against LangGraph's three nodes of trivial work with durability "async"; we have no runs without model calls, so
+/// this pair does not do equal work, and is kept to show the engines' floors. Each batch of the like-for-like pair is
+/// counted: SQL statements and transactions per run (pg_stat_statements, pg_stat_database), HTTP requests per run (the
+/// services' request counters and the mock's), and CPU per run of every process on the machine.
 /// </summary>
 internal static class RunsSuite
 {
-    private const string Agent = "bench";
-    private static readonly string Header = $"{"scenario",-36} {"conc",5} {"runs/s",9} {"p50 ms",8} {"p99 ms",8} {"disp p50",8} {"disp p99",8} {"errors",7}";
-    private static readonly string[] FinalEvents = ["run.succeeded", "run.failed", "run.cancelled", "run.timed_out"];
+    private const string SimulatorAgent = "bench-simulator";
+    private const string UpstreamAgent = "bench-upstream";
+    private static readonly string Header = $"{"scenario",-40} {"conc",5} {"runs/s",9} {"p50 ms",8} {"p99 ms",8} {"disp p50",8} {"disp p99",8} {"errors",7}";
 
     public static async Task<string> RunAsync(PlatformApp platform, double seconds)
     {
         await DatabaseCounters.EnableStatementStatisticsAsync(platform);
-        var key = await Setup.TenantWithLimitsAsync(platform, null);
+        await LangGraphAnchor.PrepareAsync(platform);
+        await using var upstream = await PlanningUpstream.StartAsync();
+        var key = await Setup.TenantWithLimitsAsync(platform, upstream.BaseUrl);
         using (var agents = platform.Client("orchestrator", key))
         {
-            (await agents.PostAsJsonAsync("/v1/agents", new { name = Agent, instructions = "Be brief.", model = "simulator", mode = "plan" })).EnsureSuccessStatusCode();
+            (await agents.PostAsJsonAsync("/v1/agents", new { name = SimulatorAgent, instructions = "Be brief.", model = "simulator", mode = "plan" })).EnsureSuccessStatusCode();
+            (await agents.PostAsJsonAsync("/v1/agents", new { name = UpstreamAgent, instructions = "Be brief.", model = "bench", mode = "plan" })).EnsureSuccessStatusCode();
         }
 
         using var orchestrator = platform.DirectClient("orchestrator", key);
-        var goals = 0;
-
-        // A new goal each run, so that the planner's completion is not answered from the gateway's cache.
-        string Goal() => $"Outline topic {Interlocked.Increment(ref goals)}, then draft a paragraph, then summarise it";
-
-        // The rows stand for three model steps one after another only if the planner makes them so.
-        var first = await orchestrator.GetFromJsonAsync<JsonElement>($"v1/runs/{(await RunOnceAsync(orchestrator, Goal())).Id}");
-        var steps = first.GetProperty("steps").EnumerateArray().ToList();
-        if (first.GetProperty("state").GetString() != "succeeded" || steps.Count != 3 || steps.Any(s => s.GetProperty("kind").GetString() != "model")
-            || Enumerable.Range(1, 2).Any(i => !steps[i].GetProperty("dependsOn").EnumerateArray().Any(d => d.GetString() == steps[i - 1].GetProperty("id").GetString())))
-        {
-            throw new InvalidOperationException($"The run is not three model steps one after another that succeeded: {first}");
-        }
+        var simulator = new RunLoad(orchestrator, SimulatorAgent);
+        var upstreamRuns = new RunLoad(orchestrator, UpstreamAgent);
+        await simulator.CheckShapeAsync();
+        await upstreamRuns.CheckShapeAsync();
 
         var report = new StringBuilder(Header).AppendLine();
-        var counted = "";
+        var counts = new StringBuilder();
+        var ratios = new Dictionary<(string, int), double>();
         foreach (var concurrency in new[] { 1, 20 })
         {
-            await MeasureAsync(orchestrator, Goal, concurrency, TimeSpan.FromSeconds(1));
-            var before = concurrency == 20 ? await DatabaseCounters.ReadAsync(platform) : null;
-            var batch = await MeasureAsync(orchestrator, Goal, concurrency, TimeSpan.FromSeconds(seconds));
-            if (before is not null)
-            {
-                counted = $"Over the concurrency-20 batch ({batch.Runs.Count} runs; the watching client's reads included):{Environment.NewLine}"
-                    + (await DatabaseCounters.ReadAsync(platform)).PerRun(before, batch.Runs.Count);
-            }
+            var duration = TimeSpan.FromSeconds(seconds);
+            await upstreamRuns.MeasureAsync(concurrency, TimeSpan.FromSeconds(1));
+            var before = await Snapshot.TakeAsync(platform, upstream);
+            var ours = await upstreamRuns.MeasureAsync(concurrency, duration);
+            counts.AppendLine($"ours, like for like, c={concurrency} ({ours.Runs.Count} runs):")
+                .Append((await Snapshot.TakeAsync(platform, upstream)).PerRun(before, ours.Runs.Count, platform, null));
+            report.AppendLine(await ours.RowAsync("ours: planner + 3 streamed steps, mock", orchestrator, concurrency));
 
-            report.AppendLine(await batch.RowAsync("3 model steps, simulator, sse watch", orchestrator, concurrency));
+            var snapshots = new List<(Snapshot Counted, int NodePid)>();
+            var langGraph = await LangGraphAnchor.RunAsync(platform, "planned", "sync", concurrency, seconds, upstream.BaseUrl,
+                async pid => snapshots.Add((await Snapshot.TakeAsync(platform, upstream), pid)));
+            counts.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"LangGraph, like for like, c={concurrency} ({langGraph.Runs} runs; its own count: {langGraph.StatementsPerRun:0.0} statements, {langGraph.TransactionsPerRun:0.0} BEGINs per run):"))
+                .Append(snapshots[1].Counted.PerRun(snapshots[0].Counted, langGraph.Runs, platform, snapshots[0].NodePid));
+            report.AppendLine(langGraph.Row("LangGraph: planner + 3 streamed nodes, sync", concurrency));
+            ratios[("like-for-like", concurrency)] = ours.RunsPerSecond / langGraph.RunsPerSecond;
+
+            await simulator.MeasureAsync(concurrency, TimeSpan.FromSeconds(1));
+            var engine = await simulator.MeasureAsync(concurrency, duration);
+            report.AppendLine(await engine.RowAsync("ours: planner + 3 steps, simulator", orchestrator, concurrency));
+            var noop = await LangGraphAnchor.RunAsync(platform, "noop", "async", concurrency, seconds, null);
+            report.AppendLine(noop.Row("LangGraph: 3 no-op nodes, async", concurrency));
+            ratios[("engine only", concurrency)] = engine.RunsPerSecond / noop.RunsPerSecond;
         }
 
-        return report
-            .AppendLine("disp = the start of a step's first attempt less the finish of the steps it depends on (the first step's: the run.planned event).")
-            .Append(counted).ToString();
-    }
-
-    /// <summary>A closed loop of <paramref name="concurrency"/> workers, each starting a run and watching it to its end, for <paramref name="duration"/>.</summary>
-    private static async Task<Batch> MeasureAsync(HttpClient orchestrator, Func<string> goal, int concurrency, TimeSpan duration)
-    {
-        var runs = new List<Finished>[concurrency];
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+        report.AppendLine("disp = the start of a step's first attempt less the finish of the steps it depends on (the first step's: the run.planned event).")
+            .Append(counts);
+        foreach (var comparison in new[] { "like-for-like", "engine only" })
         {
-            runs[worker] = [];
-            while (stopwatch.Elapsed < duration)
-            {
-                runs[worker].Add(await RunOnceAsync(orchestrator, goal()));
-            }
-        }));
-        return new Batch([.. runs.SelectMany(r => r)], stopwatch.Elapsed);
-    }
-
-    private static async Task<Finished> RunOnceAsync(HttpClient orchestrator, string goal)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var accepted = await orchestrator.PostAsJsonAsync("v1/runs", new { agent = Agent, goal });
-        if (accepted.StatusCode != HttpStatusCode.Accepted)
-        {
-            return new Finished(null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, $"POST {(int)accepted.StatusCode}");
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"runs vs LangGraph ({comparison}): c=1 {ratios[(comparison, 1)]:0.00}x, c=20 {ratios[(comparison, 20)]:0.00}x"));
         }
 
-        var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        using var events = await orchestrator.GetAsync($"v1/runs/{id}/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(timeout.Token));
-        DateTimeOffset? planned = null;
-        var type = "";
-        while (await reader.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line.StartsWith("event: ", StringComparison.Ordinal))
-            {
-                type = line["event: ".Length..];
-                if (FinalEvents.Contains(type))
-                {
-                    return new Finished(id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, planned, type);
-                }
-            }
-            else if (type == "run.planned" && line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                using var data = JsonDocument.Parse(line["data: ".Length..]);
-                planned = data.RootElement.GetProperty("at").GetDateTimeOffset();
-            }
-        }
-
-        return new Finished(id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, planned, "stream ended early");
+        return report.ToString();
     }
 
-    /// <summary>A run a worker saw to its end: its final event (or what went wrong) and when it was planned.</summary>
-    private sealed record Finished(string? Id, double LatencyMs, DateTimeOffset? Planned, string End);
-
-    private sealed record Batch(List<Finished> Runs, TimeSpan Elapsed)
+    /// <summary>Everything counted at one moment: database statements and transactions, HTTP requests, CPU per process.</summary>
+    private sealed record Snapshot(DatabaseCounters Database, long ServiceRequests, int UpstreamRequests, ProcessCpu Cpu)
     {
-        /// <summary>The report row; each run is read back (after the batch, so outside its time and counts) for its steps' times.</summary>
-        public async Task<string> RowAsync(string scenario, HttpClient orchestrator, int concurrency)
+        public static async Task<Snapshot> TakeAsync(PlatformApp platform, PlanningUpstream upstream)
         {
-            var succeeded = Runs.Where(r => r.End == "run.succeeded").ToList();
-            var errors = Runs.Count - succeeded.Count;
-            var dispatch = new List<double>();
-            foreach (var finished in succeeded)
-            {
-                var run = await orchestrator.GetFromJsonAsync<JsonElement>($"v1/runs/{finished.Id}");
-                var steps = run.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("id").GetString()!);
-                if (steps.Count != 3 || finished.Planned is not { } planned)
-                {
-                    errors++;
-                    continue;
-                }
+            var database = await DatabaseCounters.ReadAsync(platform);
+            return new Snapshot(database, await HttpCounters.ReadAsync(platform), upstream.Requests, ProcessCpu.Read());
+        }
 
-                foreach (var step in steps.Values)
-                {
-                    var ready = step.GetProperty("dependsOn").EnumerateArray().Select(d => steps[d.GetString()!].GetProperty("finishedAt").GetDateTimeOffset())
-                        .DefaultIfEmpty(planned).Max();
-                    dispatch.Add((step.GetProperty("attemptLog")[0].GetProperty("startedAt").GetDateTimeOffset() - ready).TotalMilliseconds);
-                }
-            }
-
-            var latencies = succeeded.Select(r => r.LatencyMs).Order().ToArray();
-            var dispatches = dispatch.Order().ToArray();
-            return string.Create(CultureInfo.InvariantCulture,
-                $"{scenario,-36} {concurrency,5} {Runs.Count / Elapsed.TotalSeconds,9:0.0} {Load.Percentile(latencies, 0.5),8:0.00} {Load.Percentile(latencies, 0.99),8:0.00} {Load.Percentile(dispatches, 0.5),8:0.00} {Load.Percentile(dispatches, 0.99),8:0.00} {errors,7}");
+        public string PerRun(Snapshot before, int runs, PlatformApp platform, int? nodePid)
+        {
+            var names = PlatformApp.Services.SelectMany(s => platform.Replicas(s).Where(r => r.Pid is not null).Select(r => (r.Pid!.Value, s)))
+                .Append((Environment.ProcessId, "load generator + mock"))
+                .Concat(nodePid is { } pid ? [(pid, "langgraph (node)")] : [])
+                .ToDictionary(p => p.Item1, p => p.Item2);
+            return new StringBuilder()
+                .Append(Database.PerRun(before.Database, runs))
+                .AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"HTTP requests/run: {(ServiceRequests - before.ServiceRequests) / (double)runs:0.00} served by the platform's services, {(UpstreamRequests - before.UpstreamRequests) / (double)runs:0.00} by the mock upstream"))
+                .Append(Cpu.PerRun(before.Cpu, runs, names))
+                .ToString();
         }
     }
 }

@@ -22,10 +22,11 @@ internal static class Setup
         using var model = platform.Client("model", key);
         if (upstream is not null)
         {
-            // A tenant's upstream on a loopback address is refused unless its host is on the tenant's allowlist.
+            // A tenant's upstream on a loopback address is refused unless the platform operator granted it to the tenant.
             var mock = new Uri(upstream);
-            using var tool = platform.Client("tool", key);
-            (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"{mock.Host}:{mock.Port}" } })).EnsureSuccessStatusCode();
+            using var tool = platform.Client("tool", platform.AdminApiKey);
+            tool.DefaultRequestHeaders.Add("Platform-Tenant", tenantId);
+            (await tool.PutAsJsonAsync("/v1/tool-settings/private-grants", new { hosts = new[] { $"{mock.Host}:{mock.Port}" } })).EnsureSuccessStatusCode();
             (await model.PutAsJsonAsync("/v1/catalog/bench", new
             {
                 strategy = "ordered",

@@ -10,7 +10,10 @@ root=${1:?usage: backup.sh <folder>}
 keep=${KEEP:-14}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 partial="$root/.$stamp.partial"
+# Backups hold every tenant's data: only the user running this may read them (folders 0700, files 0600).
+umask 077
 mkdir -p "$partial"
+chmod 700 "$root"
 
 databases=$(psql --no-psqlrc --tuples-only --no-align --dbname=postgres \
   --command="SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY 1")

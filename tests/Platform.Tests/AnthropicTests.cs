@@ -121,7 +121,7 @@ public sealed class AnthropicTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<ChatClient> ClientAsync(params string[] models)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         using var model = platform.AppHost.Client("model", key);
         (await model.PutAsJsonAsync("/v1/catalog/claude", new
         {

@@ -10,19 +10,19 @@ public sealed class ApprovalTests(PlatformFixture platform)
     [Fact]
     public async Task AnApprovedCallRunsExactlyOnce()
     {
-        var client = await TenantWithPolicyAsync(new { always = true });
+        var (client, approver) = await TenantWithPolicyAsync(new { always = true });
         var key = Guid.NewGuid().ToString();
 
         var pending = await InvocationTests.InvokeAsync(client, "builtin.memory_set", new { key = "approved", value = 1 }, key);
         Assert.Equal("pending_approval", pending.GetProperty("status").GetString());
         var approvalId = pending.GetProperty("approvalId").GetString();
-        using (var listed = JsonDocument.Parse(await client.GetStringAsync("/v1/approvals")))
+        using (var listed = JsonDocument.Parse(await approver.GetStringAsync("/v1/approvals")))
         {
             Assert.Contains(listed.RootElement.EnumerateArray(), a => a.GetProperty("id").GetString() == approvalId);
         }
 
         var decisions = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
-            client.PostAsJsonAsync($"/v1/approvals/{approvalId}/approve", new { reason = "looks fine" })));
+            approver.PostAsJsonAsync($"/v1/approvals/{approvalId}/approve", new { reason = "looks fine" })));
         var replay = await InvocationTests.InvokeAsync(client, "builtin.memory_set", new { key = "approved", value = 1 }, key);
 
         Assert.Single(decisions, d => d.StatusCode == HttpStatusCode.OK);
@@ -38,10 +38,10 @@ public sealed class ApprovalTests(PlatformFixture platform)
     [Fact]
     public async Task ADeniedCallNeverRuns()
     {
-        var client = await TenantWithPolicyAsync(new { always = true });
+        var (client, approver) = await TenantWithPolicyAsync(new { always = true });
         var pending = await InvocationTests.InvokeAsync(client, "builtin.memory_set", new { key = "denied", value = 1 });
 
-        using var denied = await client.PostAsJsonAsync($"/v1/approvals/{pending.GetProperty("approvalId").GetString()}/deny", new { reason = "no" });
+        using var denied = await approver.PostAsJsonAsync($"/v1/approvals/{pending.GetProperty("approvalId").GetString()}/deny", new { reason = "no" });
         var read = await InvocationTests.InvokeAsync(client, "builtin.memory_get", new { key = "denied" });
 
         Assert.Equal(HttpStatusCode.OK, denied.StatusCode);
@@ -53,7 +53,7 @@ public sealed class ApprovalTests(PlatformFixture platform)
     [Fact]
     public async Task AnUndecidedApprovalExpiresAsDenied()
     {
-        var client = await TenantWithPolicyAsync(new { always = true, expiresAfter = "00:00:01" });
+        var (client, approver) = await TenantWithPolicyAsync(new { always = true, expiresAfter = "00:00:01" });
         var pending = await InvocationTests.InvokeAsync(client, "builtin.memory_set", new { key = "late", value = 1 });
         var invocationId = pending.GetProperty("id").GetString();
 
@@ -65,7 +65,7 @@ public sealed class ApprovalTests(PlatformFixture platform)
             status = invocation.RootElement.GetProperty("status").GetString();
         }
 
-        using var late = await client.PostAsJsonAsync($"/v1/approvals/{pending.GetProperty("approvalId").GetString()}/approve", new { reason = "too late" });
+        using var late = await approver.PostAsJsonAsync($"/v1/approvals/{pending.GetProperty("approvalId").GetString()}/approve", new { reason = "too late" });
         Assert.Equal("expired", status);
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
     }
@@ -73,7 +73,7 @@ public sealed class ApprovalTests(PlatformFixture platform)
     [Fact]
     public async Task AnArgumentPatternDecidesWhichCallsNeedApproval()
     {
-        var client = await TenantWithPolicyAsync(new { always = false, when = new[] { new { pointer = "/value/amount", pattern = "^[0-9]{4,}$" } } });
+        var (client, _) = await TenantWithPolicyAsync(new { always = false, when = new[] { new { pointer = "/value/amount", pattern = "^[0-9]{4,}$" } } });
 
         var small = await InvocationTests.InvokeAsync(client, "builtin.memory_set", new { key = "payment", value = new { amount = 25 } });
         var large = await InvocationTests.InvokeAsync(client, "builtin.memory_set", new { key = "payment", value = new { amount = 25000 } });
@@ -85,7 +85,7 @@ public sealed class ApprovalTests(PlatformFixture platform)
     [Fact]
     public async Task OneTenantCannotSeeOrDecideAnothersApprovals()
     {
-        var alice = await TenantWithPolicyAsync(new { always = true });
+        var (alice, _) = await TenantWithPolicyAsync(new { always = true });
         var (_, bobKey) = await platform.NewTenantAsync("admin");
         using var bob = platform.AppHost.Client("tool", bobKey);
         var pending = await InvocationTests.InvokeAsync(alice, "builtin.memory_set", new { key = "mine", value = 1 });
@@ -99,7 +99,7 @@ public sealed class ApprovalTests(PlatformFixture platform)
     [Fact]
     public async Task ARateLimitedToolAnswers429()
     {
-        var client = await TenantWithPolicyAsync(null, rateLimitPerMinute: 2);
+        var (client, _) = await TenantWithPolicyAsync(null, rateLimitPerMinute: 2);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 5; i++)
@@ -112,11 +112,36 @@ public sealed class ApprovalTests(PlatformFixture platform)
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
     }
 
-    private async Task<HttpClient> TenantWithPolicyAsync(object? approval, int? rateLimitPerMinute = null)
+    [Fact]
+    public async Task TheKeyThatMadeACallCannotDecideItsApprovalNorCanAToolsKey()
     {
-        var (_, key) = await platform.NewTenantAsync("admin");
-        var client = platform.AppHost.Client("tool", key);
-        (await client.PutAsJsonAsync("/v1/tools/builtin.memory_set/policy", new { approval, rateLimitPerMinute })).EnsureSuccessStatusCode();
-        return client;
+        var (tenantId, adminKey) = await platform.NewTenantAsync("admin");
+        using var admin = platform.AppHost.Client("tool", adminKey);
+        (await admin.PutAsJsonAsync("/v1/tools/builtin.memory_set/policy", new { approval = new { always = true } })).EnsureSuccessStatusCode();
+        using var toolsOnly = platform.AppHost.Client("tool", await platform.IssueKeyAsync(tenantId, "tools"));
+        using var approver = platform.AppHost.Client("tool", await platform.IssueKeyAsync(tenantId, "approve"));
+        var pending = await InvocationTests.InvokeAsync(admin, "builtin.memory_set", new { key = "own", value = 1 });
+        var approvalId = pending.GetProperty("approvalId").GetString();
+
+        using var byCaller = await admin.PostAsJsonAsync($"/v1/approvals/{approvalId}/approve", new { reason = "mine" });
+        using var byToolsKey = await toolsOnly.PostAsJsonAsync($"/v1/approvals/{approvalId}/approve", new { reason = "mine too" });
+        var stillPending = await admin.GetFromJsonAsync<JsonElement>($"/v1/approvals/{approvalId}");
+        using var byApprover = await approver.PostAsJsonAsync($"/v1/approvals/{approvalId}/approve", new { reason = "four eyes" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, byCaller.StatusCode);
+        Assert.Contains("cannot decide", await byCaller.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, byToolsKey.StatusCode);
+        Assert.Equal("pending", stillPending.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, byApprover.StatusCode);
+    }
+
+    /// <summary>A tenant whose calls come from a <c>tools</c> key and are decided by another key with the approve scope.</summary>
+    private async Task<(HttpClient Caller, HttpClient Approver)> TenantWithPolicyAsync(object? approval, int? rateLimitPerMinute = null)
+    {
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
+        using var admin = platform.AppHost.Client("tool", key);
+        (await admin.PutAsJsonAsync("/v1/tools/builtin.memory_set/policy", new { approval, rateLimitPerMinute })).EnsureSuccessStatusCode();
+        return (platform.AppHost.Client("tool", await platform.IssueKeyAsync(tenantId, "tools")),
+            platform.AppHost.Client("tool", await platform.IssueKeyAsync(tenantId, "approve")));
     }
 }

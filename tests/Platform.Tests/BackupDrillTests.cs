@@ -19,7 +19,7 @@ public sealed class BackupDrillTests(PlatformFixture platform, ITestOutputHelper
     private static readonly string Scripts = Path.Combine(AppContext.BaseDirectory, "Deploy");
 
     [Fact]
-    public async Task ABackupRestoresIntoFreshServersWithWhatItHeldAndNothingWrittenAfter()
+    public async Task AnOwnerOnlyBackupRestoresIntoFreshServersWithWhatItHeldAndNothingWrittenAfter()
     {
         var workspace = Directory.CreateTempSubdirectory("platform-drill-").FullName;
         try
@@ -41,6 +41,7 @@ public sealed class BackupDrillTests(PlatformFixture platform, ITestOutputHelper
                 ["REDIS_HOST"] = redisHost, ["REDIS_PORT"] = redisPort, ["REDIS_PASSWORD"] = redisPassword,
             })).Trim();
             output.WriteLine($"Backed up 4 databases and Redis in {backingUp.Elapsed.TotalSeconds:0.0} s.");
+            OwnerOnlyFiles.Assert(Path.Combine(workspace, "backups"), backup);
             var (after, _) = await platform.NewTenantAsync("runs");
 
             var restoring = Stopwatch.StartNew();

@@ -90,7 +90,7 @@ public sealed class CacheTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<HttpClient> ClientAsync(string model)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         var client = platform.AppHost.Client("model", key);
         (await client.PutAsJsonAsync("/v1/catalog/cached", new
         {

@@ -300,7 +300,7 @@ public sealed class ClientErrorTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<string> AliasAsync(string alias, params string[] models)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         using var client = platform.AppHost.Client("model", key);
         (await client.PutAsJsonAsync($"/v1/catalog/{alias}", new
         {

@@ -72,9 +72,9 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
     [Fact]
     public async Task AnOperatorSeesAStepAskForApprovalWithoutReloadingAndApprovesItWithTheKeyboard()
     {
-        var (_, key) = await platform.NewTenantAsync("runs", "agents", "tools");
+        var (tenantId, key) = await platform.NewTenantAsync("runs", "agents", "tools", "approve");
         await Runs.CreateAgentAsync(platform.AppHost, key, "approver");
-        using var orchestrator = platform.AppHost.Client("orchestrator", key);
+        using var orchestrator = platform.AppHost.Client("orchestrator", await platform.IssueKeyAsync(tenantId, "runs"));
         await using var session = await BrowserSession.StartAsync();
         var page = await SignedInPageAsync(session, key);
         await page.GotoAsync(Dashboard("/approvals").ToString());
@@ -100,10 +100,11 @@ public sealed class DashboardBrowserTests(PlatformFixture platform)
     [Fact]
     public async Task AnOperatorDeniesAToolCallHeldByTheToolServiceWithAReason()
     {
-        var (_, key) = await platform.NewTenantAsync("admin");
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
         using var tool = platform.AppHost.Client("tool", key);
         (await tool.PutAsJsonAsync("/v1/tools/builtin.memory_set/policy", new { approval = new { always = true } })).EnsureSuccessStatusCode();
-        using var invoked = await tool.PostAsJsonAsync("/v1/tools/builtin.memory_set/invocations",
+        using var caller = platform.AppHost.Client("tool", await platform.IssueKeyAsync(tenantId, "tools"));
+        using var invoked = await caller.PostAsJsonAsync("/v1/tools/builtin.memory_set/invocations",
             new { idempotencyKey = Guid.NewGuid().ToString(), arguments = new { key = "held", value = 1 } });
         var approvalId = (await invoked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
         await using var session = await BrowserSession.StartAsync();

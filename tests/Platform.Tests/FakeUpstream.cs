@@ -15,13 +15,15 @@ namespace Platform.Tests;
 /// answers 500, <c>slow-*</c> answers after 3 s, <c>lag-*</c> after 1 s, <c>garbage-*</c> answers 200 with broken JSON, <c>toolong-*</c> reports a context-window error, <c>breaks-*</c>
 /// drops the connection in the middle of a stream; <c>picky-*</c> refuses a request that has a <c>response_format</c>
 /// with 400, <c>missing-*</c> answers 404, <c>unprocessable-*</c> 422, <c>scripted-*</c> answers what a test scripted
-/// (FakeUpstream.Scripted.cs). It remembers the Authorization header of each model's last call.
+/// (FakeUpstream.Scripted.cs), <c>held-*</c> answers its first call once the test calls <see cref="Release"/> and later
+/// calls at once. It remembers the Authorization header of each model's last call.
 /// </summary>
 public sealed partial class FakeUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
     private readonly ConcurrentDictionary<string, string> _authorizations = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new();
 
     private FakeUpstream(WebApplication app) => _app = app;
 
@@ -30,6 +32,9 @@ public sealed partial class FakeUpstream : IAsyncDisposable
     public int Calls(string model) => _calls.GetValueOrDefault(model);
 
     public string? Authorization(string model) => _authorizations.GetValueOrDefault(model);
+
+    /// <summary>Lets the first call of a <c>held-*</c> model answer.</summary>
+    public void Release(string model) => Hold(model).TrySetResult();
 
     public static async Task<FakeUpstream> StartAsync()
     {
@@ -86,6 +91,9 @@ public sealed partial class FakeUpstream : IAsyncDisposable
                 return;
             case "lag":
                 await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted);
+                break;
+            case "held" when call == 1:
+                await Hold(model).Task.WaitAsync(context.RequestAborted);
                 break;
         }
 
@@ -207,6 +215,8 @@ public sealed partial class FakeUpstream : IAsyncDisposable
             usage = new { output_tokens = 5 } });
         await AnthropicEventAsync(context, "message_stop", new { type = "message_stop" });
     }
+
+    private TaskCompletionSource Hold(string model) => _held.GetOrAdd(model, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
 
     private static async Task AnthropicEventAsync(HttpContext context, string name, object payload)
     {

@@ -257,7 +257,7 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<Tenant> TenantAsync(string model)
     {
         var (tenantId, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         var client = platform.AppHost.Client("model", key);
         (await client.PutAsJsonAsync("/v1/catalog/priced", new
         {

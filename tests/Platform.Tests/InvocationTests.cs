@@ -185,7 +185,7 @@ public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         using var client = platform.AppHost.Client("tool", key);
-        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(key, _server.Url.ToString());
 
         var direct = await InvokeAsync(client, "builtin.http_request", new { method = "GET", url = $"{_server.Url}hello" });
         var redirected = await InvokeAsync(client, "builtin.http_request",
@@ -202,7 +202,7 @@ public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         using var client = platform.AppHost.Client("tool", key);
-        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(key, _server.Url.ToString());
         var document = JsonNode.Parse($$"""
             {
               "openapi": "3.0.3",
@@ -241,7 +241,7 @@ public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         using var client = platform.AppHost.Client("tool", key);
-        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(key, _server.Url.ToString());
         (await client.PutAsJsonAsync("/v1/tool-settings/secrets/upstream_token", new { value = "s3cr3t-value" })).EnsureSuccessStatusCode();
         (await client.PutAsJsonAsync("/v1/tools/http.whoami", new
         {
@@ -262,7 +262,7 @@ public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         var client = platform.AppHost.Client("tool", key);
-        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{_server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(key, _server.Url.ToString());
         (await client.PutAsJsonAsync("/v1/tools/http.count", new
         {
             description = "Counts a call",

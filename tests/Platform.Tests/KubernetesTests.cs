@@ -20,7 +20,7 @@ public sealed class KubernetesTests
     public async Task CommittedKubernetesOutputEqualsWhatTheAppHostPublishes()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"kubernetes-{Guid.NewGuid():N}");
-        var (exitCode, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-kubernetes", "--output-path", folder);
+        var (exitCode, _, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-kubernetes", "--output-path", folder);
 
         Assert.True(exitCode == 0, stderr);
         Assert.Equal("", stderr);
@@ -153,14 +153,17 @@ public sealed class KubernetesTests
             Assert.Equal(overlay == "staging" ? 1 : 2, autoscaler.Spec.MinReplicas);
         }
 
-        // Production's canaries: the stable pods' twins on their own track, with no replicas until a rollout starts one,
-        // which the service's Service (both tracks) sends requests to and its autoscaler leaves alone.
+        // Production's canaries: the stable pods' twins on their own track except for the image, with no replicas until a
+        // rollout starts one, which the service's Service (both tracks) sends requests to and its autoscaler leaves alone.
         foreach (var canary in objects.OfType<V1Deployment>().Where(d => d.Spec.Template.Metadata.Labels["track"] == "canary"))
         {
             Assert.Equal("production", overlay);
             var stable = objects.OfType<V1Deployment>().Single(d => $"{d.Metadata.Name}-canary" == canary.Metadata.Name);
             Assert.Equal(0, canary.Spec.Replicas);
-            Assert.Equal(KubernetesYaml.Serialize(stable.Spec.Template.Spec), KubernetesYaml.Serialize(canary.Spec.Template.Spec));
+            var twin = KubernetesYaml.Deserialize<V1PodSpec>(KubernetesYaml.Serialize(canary.Spec.Template.Spec));
+            Assert.NotEqual(stable.Spec.Template.Spec.Containers.Single().Image, twin.Containers.Single().Image);
+            twin.Containers.Single().Image = stable.Spec.Template.Spec.Containers.Single().Image;
+            Assert.Equal(KubernetesYaml.Serialize(stable.Spec.Template.Spec), KubernetesYaml.Serialize(twin));
             var service = objects.OfType<V1Service>().Single(s => s.Metadata.Name == stable.Metadata.Name);
             Assert.All(service.Spec.Selector, label => Assert.Equal(label.Value, canary.Spec.Template.Metadata.Labels[label.Key]));
             Assert.DoesNotContain(objects.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == canary.Metadata.Name);
@@ -182,7 +185,90 @@ public sealed class KubernetesTests
         Assert.Equal(pods.Count(p => !(p.Template.Metadata.Labels.TryGetValue("track", out var track) && track == "canary")), objects.OfType<V1Service>().Count());
     }
 
+    [Theory]
+    [InlineData("staging")]
+    [InlineData("production")]
+    public void EveryImageIsPinnedAndEachCanaryRunsAnotherImageThanItsStableTwin(string overlay)
+    {
+        var objects = Overlay(overlay);
+        var images = Images(Path.Combine(Output, "overlays", overlay));
+        var pods = objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template))
+            .Concat(objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template))).ToList();
+
+        var resolved = pods.ToDictionary(p => p.Name, p => Resolve(images, p.Template.Spec.Containers.Single().Image));
+
+        Assert.All(resolved, image => Assert.True(IsPinned(image.Value), $"{image.Key} runs {image.Value}, which no tag or digest pins"));
+        var canaries = objects.OfType<V1Deployment>().Where(d => d.Spec.Template.Metadata.Labels["track"] == "canary").ToList();
+        Assert.Equal(overlay == "production" ? 5 : 0, canaries.Count);
+        Assert.All(canaries, canary =>
+        {
+            var stable = resolved[canary.Metadata.Name[..^"-canary".Length]];
+            Assert.NotEqual(stable, resolved[canary.Metadata.Name]);
+            Assert.Equal(ImageRepository(stable), ImageRepository(resolved[canary.Metadata.Name]));
+        });
+    }
+
+    [Theory]
+    [InlineData("Kubernetes:ImageTag 'latest' does not pin an image", "--Kubernetes:ImageTag=latest")]
+    [InlineData("Kubernetes:CanaryImageTag 'Latest' does not pin an image", "--Kubernetes:CanaryImageTag=Latest")]
+    [InlineData("Kubernetes:ImageTag 'v1 beta' does not pin an image", "--Kubernetes:ImageTag=v1 beta")]
+    [InlineData("a canary that runs the stable image tests nothing", "--Kubernetes:ImageTag=2.0.0", "--Kubernetes:CanaryImageTag=2.0.0")]
+    public async Task PublishingRefusesAnUnpinnedTagOrACanaryThatRunsTheStableImage(string refusal, params string[] settings)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"kubernetes-{Guid.NewGuid():N}");
+
+        var (exitCode, stdout, _) = await AppHostProcess.PublishAsync(["--operation", "publish", "--step", "publish-kubernetes", "--output-path", folder, .. settings]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(refusal, stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public async Task ARolloutsTagsAreWhatTheProductionOverlayPins()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"kubernetes-{Guid.NewGuid():N}");
+        var digest = $"sha256:{new string('a', 64)}";
+        try
+        {
+            var (exitCode, _, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-kubernetes", "--output-path", folder,
+                "--Kubernetes:ImageRegistry=registry.test/platform", "--Kubernetes:ImageTag=2.0.0", $"--Kubernetes:CanaryImageTag={digest}");
+
+            Assert.True(exitCode == 0, stderr);
+            var images = Images(Path.Combine(folder, "overlays", "production"));
+            Assert.Equal("registry.test/platform/model:2.0.0", Resolve(images, "platform-model"));
+            Assert.Equal($"registry.test/platform/model@{digest}", Resolve(images, "platform-model-canary"));
+            Assert.Equal("registry.test/platform/model:2.0.0", Resolve(Images(Path.Combine(folder, "overlays", "staging")), "platform-model"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private const string NameLabel = "app.kubernetes.io/name";
+
+    /// <summary>An overlay's Kustomize <c>images:</c>: what each placeholder image becomes (<c>name:tag</c> or <c>name@digest</c>).</summary>
+    private static Dictionary<string, string> Images(string folder)
+    {
+        var kustomization = new Deserializer().Deserialize<Dictionary<string, object>>(File.ReadAllText(Path.Combine(folder, "kustomization.yaml")));
+        return ((List<object>)kustomization["images"]).Cast<Dictionary<object, object>>().ToDictionary(
+            entry => (string)entry["name"],
+            entry => entry.TryGetValue("digest", out var digest) ? $"{entry["newName"]}@{digest}" : $"{entry["newName"]}:{entry["newTag"]}");
+    }
+
+    private static string Resolve(Dictionary<string, string> images, string image) => images.GetValueOrDefault(image, image);
+
+    /// <summary>A digest, or a tag other than <c>latest</c> (an image without a tag is <c>latest</c>).</summary>
+    private static bool IsPinned(string image) => image.Contains('@', StringComparison.Ordinal)
+        ? System.Text.RegularExpressions.Regex.IsMatch(image, "@sha256:[0-9a-f]{64}$")
+        : Tag(image) is { Length: > 0 } tag && !tag.Equals("latest", StringComparison.OrdinalIgnoreCase);
+
+    private static string Tag(string image) => image.LastIndexOf(':') > image.LastIndexOf('/') ? image[(image.LastIndexOf(':') + 1)..] : "";
+
+    private static string ImageRepository(string image) => image.Contains('@', StringComparison.Ordinal)
+        ? image[..image.IndexOf('@', StringComparison.Ordinal)]
+        : image[..(image.Length - Tag(image).Length)].TrimEnd(':');
 
     /// <summary>The edges the manifest Aspire publishes names (service → service, service → data server), and the services with an external endpoint.</summary>
     private static (HashSet<(string From, string To)> References, HashSet<string> External) ManifestEdges()

@@ -14,7 +14,7 @@ public sealed class ManifestTests
     public async Task PublishedManifestIsSchemaValidAndWrittenWithoutStderr()
     {
         var output = Path.Combine(Path.GetTempPath(), $"manifest-{Guid.NewGuid():N}", "nested", "aspire-manifest.json");
-        var (exitCode, stderr) = await AppHostProcess.PublishAsync("--publisher", "manifest", "--output-path", output);
+        var (exitCode, _, stderr) = await AppHostProcess.PublishAsync("--publisher", "manifest", "--output-path", output);
 
         Assert.Equal(0, exitCode);
         Assert.Equal("", stderr);
@@ -40,7 +40,7 @@ public sealed class ManifestTests
         var output = Path.Combine(Repository.Root, $".manifest-check-{Guid.NewGuid():N}.json");
         try
         {
-            var (exitCode, stderr) = await AppHostProcess.PublishAsync("--publisher", "manifest", "--output-path", output);
+            var (exitCode, _, stderr) = await AppHostProcess.PublishAsync("--publisher", "manifest", "--output-path", output);
 
             Assert.True(exitCode == 0, stderr);
             Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "aspire-manifest.json")), await File.ReadAllTextAsync(output));
@@ -67,7 +67,7 @@ public sealed class ManifestTests
     public async Task AspireCliFormWritesIntoTheOutputFolder()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"manifest-{Guid.NewGuid():N}");
-        var (exitCode, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-manifest", "--output-path", folder);
+        var (exitCode, _, stderr) = await AppHostProcess.PublishAsync("--operation", "publish", "--step", "publish-manifest", "--output-path", folder);
 
         Assert.True(exitCode == 0, stderr);
         Assert.Equal("", stderr);

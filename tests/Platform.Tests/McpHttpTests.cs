@@ -41,9 +41,7 @@ public sealed class McpHttpTests(PlatformFixture platform)
         var port = FreePort();
         using var server = StartStreamableHttpServer(port);
         using var admin = platform.Admin("tool");
-        var before = await admin.GetFromJsonAsync<JsonElement>("/v1/tool-settings/http-allowlist");
-        var hosts = before.GetProperty("hosts").EnumerateArray().Select(h => h.GetString()!).Append($"127.0.0.1:{port}").ToArray();
-        (await admin.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(platform.AppHost.AdminApiKey, $"http://127.0.0.1:{port}");
         try
         {
             var registered = await PutServerAsync(admin, "everything-http", $"http://127.0.0.1:{port}/mcp");
@@ -57,7 +55,6 @@ public sealed class McpHttpTests(PlatformFixture platform)
         finally
         {
             await admin.DeleteAsync("/v1/mcp-servers/everything-http");
-            (await admin.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = before.GetProperty("hosts") })).EnsureSuccessStatusCode();
         }
     }
 

@@ -66,6 +66,52 @@ public sealed class McpTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task AStdioServerStartsWithOnlyAMinimalPathAndTheVariablesItsRegistrationNames()
+    {
+        var token = $"token-{Guid.NewGuid():N}";
+        using var admin = platform.Admin("tool");
+        (await admin.PutAsJsonAsync("/v1/tool-settings/secrets/mcp_env_token", new { value = token })).EnsureSuccessStatusCode();
+        using var registered = await RegisterAsync("everything-env", new Dictionary<string, string>
+        {
+            ["GREETING"] = "hello from the registration", ["API_TOKEN"] = "Bearer {{secret:mcp_env_token}}",
+        });
+
+        var invocation = await InvocationTests.InvokeAsync(registered, "mcp.everything-env.get-env", new { });
+
+        Assert.Equal("succeeded", invocation.GetProperty("status").GetString());
+        var environment = JsonSerializer.Deserialize<Dictionary<string, string>>(invocation.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString()!)!;
+        Assert.Equal(["API_TOKEN", "GREETING", "PATH"], environment.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("/usr/local/bin:/usr/bin:/bin", environment["PATH"]);
+        Assert.Equal("hello from the registration", environment["GREETING"]);
+        Assert.Equal($"Bearer {token}", environment["API_TOKEN"]);
+        Assert.DoesNotContain(environment.Keys, name => name.StartsWith("ConnectionStrings__", StringComparison.Ordinal) || name.StartsWith("Secrets__", StringComparison.Ordinal));
+        using var listed = JsonDocument.Parse(await admin.GetStringAsync("/v1/mcp-servers"));
+        var server = listed.RootElement.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "everything-env");
+        Assert.Equal(["API_TOKEN", "GREETING"], server.GetProperty("environment").EnumerateArray().Select(v => v.GetString()));
+        Assert.DoesNotContain(token, listed.RootElement.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("stdio", "1BAD", "is not a variable name")]
+    [InlineData("stdio", "BAD=NAME", "is not a variable name")]
+    [InlineData("http", "GOOD", "Only a stdio server")]
+    public async Task ARegistrationsEnvironmentIsValidated(string transport, string variable, string message)
+    {
+        using var admin = platform.Admin("tool");
+
+        using var response = await admin.PutAsJsonAsync("/v1/mcp-servers/bad-env", new
+        {
+            transport, command = transport == "stdio" ? "/bin/true" : null, url = transport == "http" ? "https://mcp.example.com/mcp" : null,
+            environment = new Dictionary<string, string> { [variable] = "x" },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains(message, problem.RootElement.GetProperty("errors").GetProperty("environment")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OnlyPlatformAdminsRegisterServers()
     {
         var (_, key) = await platform.NewTenantAsync("admin");
@@ -76,10 +122,10 @@ public sealed class McpTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
-    private async Task<HttpClient> RegisterAsync(string name)
+    private async Task<HttpClient> RegisterAsync(string name, Dictionary<string, string>? environment = null)
     {
         var admin = platform.Admin("tool");
-        using var response = await admin.PutAsJsonAsync($"/v1/mcp-servers/{name}", new { transport = "stdio", command = ServerCommand.Value, args = new[] { "stdio" } });
+        using var response = await admin.PutAsJsonAsync($"/v1/mcp-servers/{name}", new { transport = "stdio", command = ServerCommand.Value, args = new[] { "stdio" }, environment });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         using var server = JsonDocument.Parse(body);

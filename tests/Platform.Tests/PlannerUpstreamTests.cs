@@ -242,11 +242,7 @@ public sealed class PlannerUpstreamTests(PlatformFixture platform) : IAsyncLifet
     private async Task<HttpClient> PlannerAsync(string provider, string model)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
-        using (var tools = platform.AppHost.Client("tool", key))
-        {
-            // Outbound calls to tenants' addresses are allow-listed per tenant; the fake upstream listens on loopback.
-            (await tools.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { new Uri(_upstream.BaseUrl).Authority } })).EnsureSuccessStatusCode();
-        }
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
 
         using (var gateway = platform.AppHost.Client("model", key))
         {

@@ -21,7 +21,7 @@ public sealed class ProviderKeyTests(PlatformFixture platform) : IAsyncLifetime
     public async Task AKeyIsStoredEncryptedNeverShownAndSentToTheUpstreamAsWritten()
     {
         var (tenantId, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         var (apiKey, model) = ($"sk-test-plaintext-{Guid.NewGuid():N}", $"ok-{Guid.NewGuid():N}"[..20]);
         using var client = platform.AppHost.Client("model", key);
 
@@ -48,7 +48,7 @@ public sealed class ProviderKeyTests(PlatformFixture platform) : IAsyncLifetime
     public async Task AKeyStoredInPlaintextBeforeIsUsedAndEncryptedWhenTheGatewayStarts()
     {
         var (tenantId, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         var (apiKey, model) = ($"sk-legacy-{Guid.NewGuid():N}", $"ok-{Guid.NewGuid():N}"[..20]);
         await ExecuteAsync("INSERT INTO model_aliases (tenant_id, alias, strategy, deployments) VALUES ($1, 'legacy', 'ordered', $2::jsonb)",
             tenantId, $$"""[{"name":"legacy/0","provider":"openai","baseUrl":"{{_upstream.BaseUrl}}","apiKey":"{{apiKey}}","model":"{{model}}"}]""");

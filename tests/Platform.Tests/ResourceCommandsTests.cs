@@ -10,16 +10,18 @@ namespace Platform.Tests;
 public sealed class ResourceCommandsTests(PlatformFixture platform)
 {
     [Fact]
-    public async Task BackUpThenRestoreLatestBringsBackWhatWasDeletedSince()
+    public async Task BackUpWritesOwnerOnlyDumpsThatRestoreLatestBringsBackWhatWasDeletedSince()
     {
         var table = $"marker_{Guid.NewGuid():N}";
         await ExecuteAsync($"CREATE TABLE {table} (value text); INSERT INTO {table} VALUES ('backed up')");
 
         var backup = await platform.AppHost.App.ResourceCommands.ExecuteCommandAsync("postgres", PostgresBackupCommands.BackUp);
         Assert.True(backup.Success, backup.Message);
-        var folder = Directory.GetDirectories(Path.Combine(platform.AppHost.DataDirectory, "backups", "postgres")).Order(StringComparer.Ordinal).Last();
+        var backups = Path.Combine(platform.AppHost.DataDirectory, "backups");
+        var folder = Directory.GetDirectories(Path.Combine(backups, "postgres")).Order(StringComparer.Ordinal).Last();
         Assert.Equal(["modeldb.dump", "orchestratordb.dump", "planningdb.dump", "tooldb.dump"],
             Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        OwnerOnlyFiles.Assert(backups, Path.Combine(backups, "postgres"), folder);
 
         await ExecuteAsync($"DELETE FROM {table}");
         var restore = await platform.AppHost.App.ResourceCommands.ExecuteCommandAsync("postgres", PostgresBackupCommands.RestoreLatest);

@@ -53,6 +53,27 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATenantFailingOnAnotherTenantsUpstreamAndModelCoolsDownOnlyItsOwnDeployment()
+    {
+        // Both tenants reach the same upstream URL and model; the attacker's attempt timeout is one its calls always exceed.
+        var (shared, fallback) = (Unique("slow"), Unique("ok"));
+        var (victimAlias, victimKey) = await AliasAsync([(shared, null), (fallback, null)]);
+        var (attackerAlias, attackerKey) = await AliasAsync([(shared, TimeSpan.FromSeconds(1))]);
+        using var attacker = platform.AppHost.Client("model", attackerKey);
+        using var victim = platform.AppHost.Client("model", victimKey);
+
+        using var failed = await attacker.PostAsJsonAsync("/v1/chat/completions", new { model = attackerAlias, messages = new[] { new { role = "user", content = "hi" } } });
+        using var answered = await victim.PostAsJsonAsync("/v1/chat/completions", new { model = victimAlias, messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, failed.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await CooldownsAsync(attacker, attackerAlias))[0].ValueKind);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal($"{victimAlias}/0", answered.Headers.GetValues("x-platform-deployment").Single());
+        Assert.All(await CooldownsAsync(victim, victimAlias), until => Assert.Equal(JsonValueKind.Null, until.ValueKind));
+        Assert.Equal(0, _upstream.Calls(fallback));
+    }
+
+    [Fact]
     public async Task ARetryWaitsForRetryAfterOnTheSameDeployment()
     {
         var flaky = Unique("flaky");
@@ -204,6 +225,11 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    /// <summary>Each deployment's <c>cooldownUntil</c> in the caller's catalog.</summary>
+    private static async Task<List<JsonElement>> CooldownsAsync(HttpClient model, string alias) =>
+        (await model.GetFromJsonAsync<JsonElement>("/v1/catalog")).EnumerateArray().Single(a => a.GetProperty("alias").GetString() == alias)
+            .GetProperty("deployments").EnumerateArray().Select(d => d.GetProperty("cooldownUntil").Clone()).ToList();
+
     private static string Unique(string behaviour) => $"{behaviour}-{Guid.NewGuid():N}"[..20];
 
     private Task<ChatClient> ClientForAliasAsync(params string[] models) => ClientForAliasAsync(models.Select(m => (m, (TimeSpan?)null)).ToArray());
@@ -224,7 +250,7 @@ public sealed class RoutingTests(PlatformFixture platform) : IAsyncLifetime
     private async Task<(string Alias, string Key)> AliasAsync((string Model, TimeSpan? Timeout, int Weight)[] deployments, string strategy)
     {
         var (_, key) = await platform.NewTenantAsync("admin");
-        await platform.AllowAsync(key, _upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, _upstream.BaseUrl);
         var alias = $"fake-{Guid.NewGuid():N}"[..16];
         using var model = platform.AppHost.Client("model", key);
         var definition = new

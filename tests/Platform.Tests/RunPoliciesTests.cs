@@ -69,7 +69,7 @@ public sealed class RunPoliciesTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task ADeniedApprovalFailsTheRunWithTheReasonAndUndoesTheStepsBeforeItNewestFirst()
     {
-        var (_, key) = await platform.NewTenantAsync("admin");
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
         await Runs.AddRecordToolAsync(platform.AppHost, key, _server);
         await Runs.AddRecordToolAsync(platform.AppHost, key, _server, path: "undo", name: "http.undo");
         await Runs.CreateAgentAsync(platform.AppHost, key, "saga", new
@@ -81,7 +81,8 @@ public sealed class RunPoliciesTests(PlatformFixture platform) : IAsyncLifetime
         var started = await Runs.StartAsync(orchestrator, "saga", "record \"first-saga\" with the counter, then record \"second-saga\" with the counter, then approve it with a human");
         var parked = await Runs.WaitForAsync(orchestrator, started.Id(), RunTimeout, "waiting_approval");
         var gate = parked.Steps().Single(s => s.GetProperty("kind").GetString() == "approval").GetProperty("id").GetString();
-        (await orchestrator.PostAsJsonAsync($"/v1/runs/{started.Id()}/steps/{gate}/deny", new { reason = "wrong customer" })).EnsureSuccessStatusCode();
+        using var approver = platform.AppHost.Client("orchestrator", await platform.IssueKeyAsync(tenantId, "approve"));
+        (await approver.PostAsJsonAsync($"/v1/runs/{started.Id()}/steps/{gate}/deny", new { reason = "wrong customer" })).EnsureSuccessStatusCode();
         var run = await Runs.WaitForAsync(orchestrator, started.Id(), RunTimeout);
 
         Assert.Equal("failed", run.State());
@@ -107,7 +108,7 @@ public sealed class RunPoliciesTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (_, key) = await platform.NewTenantAsync("admin");
         var closedPort = ClosedPort();
-        await platform.AllowAsync(key, $"http://127.0.0.1:{closedPort}");
+        await platform.AppHost.GrantPrivateAsync(key, $"http://127.0.0.1:{closedPort}");
         using (var model = platform.AppHost.Client("model", key))
         {
             (await model.PutAsJsonAsync("/v1/catalog/unreachable", new
@@ -134,7 +135,7 @@ public sealed class RunPoliciesTests(PlatformFixture platform) : IAsyncLifetime
         await using var upstream = await FakeUpstream.StartAsync();
         var judge = $"scripted-{Guid.NewGuid():N}"[..24];
         upstream.Script(judge, """{"verdict":"fail","reason":"it rhymes nothing"}""", """{"verdict":"pass","reason":"fine"}""");
-        await platform.AllowAsync(key, upstream.BaseUrl);
+        await platform.AppHost.GrantPrivateAsync(key, upstream.BaseUrl);
         using (var model = platform.AppHost.Client("model", key))
         {
             (await model.PutAsJsonAsync("/v1/catalog/judge", new

@@ -13,11 +13,11 @@ internal static class Runs
     /// <summary>Three steps on the simulator's planner: a model step, the counter tool (given the quoted token), a model step.</summary>
     public static string ThreeStepGoal(string token) => $"draft a short greeting, then record \"{token}\" with the counter, then write a confirmation";
 
-    /// <summary>A tenant key's tool service gets the counting tool, allowed to reach the test's server.</summary>
+    /// <summary>A tenant key's tool service gets the counting tool, granted the test's server on loopback.</summary>
     public static async Task AddRecordToolAsync(PlatformApp app, string key, CountingServer server, string path = "record", string name = RecordTool)
     {
         using var tool = app.Client("tool", key);
-        (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await app.GrantPrivateAsync(key, server.Url.ToString());
         (await tool.PutAsJsonAsync($"/v1/tools/{name}", new
         {
             description = "Record a token with the counter",

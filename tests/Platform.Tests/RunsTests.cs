@@ -81,24 +81,50 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task AnApprovalStepParksTheRunHoldingNoWorkerUntilApprovedAndADenialFailsIt()
     {
-        var (_, key) = await platform.NewTenantAsync("admin");
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
         await Runs.CreateAgentAsync(platform.AppHost, key, "careful");
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
+        using var approver = platform.AppHost.Client("orchestrator", await platform.IssueKeyAsync(tenantId, "approve"));
         const string Goal = "draft a note, then approve it with a human, then write it up";
 
         var approved = await Runs.StartAsync(orchestrator, "careful", Goal);
         var parked = await Runs.WaitForAsync(orchestrator, approved.Id(), RunTimeout, "waiting_approval");
         var gate = parked.Steps().Single(s => s.GetProperty("kind").GetString() == "approval").GetProperty("id").GetString();
         Assert.Equal(0L, await CountAsync("SELECT count(*) FROM runs WHERE id = @id::uuid AND lease_owner IS NOT NULL", new { id = approved.Id() }));
-        (await orchestrator.PostAsJsonAsync($"/v1/runs/{approved.Id()}/steps/{gate}/approve", new { reason = "looks fine" })).EnsureSuccessStatusCode();
+        (await approver.PostAsJsonAsync($"/v1/runs/{approved.Id()}/steps/{gate}/approve", new { reason = "looks fine" })).EnsureSuccessStatusCode();
         Assert.Equal("succeeded", (await Runs.WaitForAsync(orchestrator, approved.Id(), RunTimeout)).State());
 
         var denied = await Runs.StartAsync(orchestrator, "careful", Goal);
         await Runs.WaitForAsync(orchestrator, denied.Id(), RunTimeout, "waiting_approval");
-        (await orchestrator.PostAsJsonAsync($"/v1/runs/{denied.Id()}/steps/{gate}/deny", new { reason = "not today" })).EnsureSuccessStatusCode();
+        (await approver.PostAsJsonAsync($"/v1/runs/{denied.Id()}/steps/{gate}/deny", new { reason = "not today" })).EnsureSuccessStatusCode();
         var failed = await Runs.WaitForAsync(orchestrator, denied.Id(), RunTimeout);
         Assert.Equal("failed", failed.State());
         Assert.Contains("not today", failed.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task NeitherTheKeyThatStartedARunNorARunsKeyDecidesItsApprovals()
+    {
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
+        await Runs.CreateAgentAsync(platform.AppHost, key, "four-eyes");
+        using var starter = platform.AppHost.Client("orchestrator", key);
+        using var runsOnly = platform.AppHost.Client("orchestrator", await platform.IssueKeyAsync(tenantId, "runs"));
+        using var approver = platform.AppHost.Client("orchestrator", await platform.IssueKeyAsync(tenantId, "approve"));
+
+        var started = await Runs.StartAsync(starter, "four-eyes", "draft a note, then approve it with a human, then write it up");
+        var parked = await Runs.WaitForAsync(starter, started.Id(), RunTimeout, "waiting_approval");
+        var gate = parked.Steps().Single(s => s.GetProperty("kind").GetString() == "approval").GetProperty("id").GetString();
+        using var byStarter = await starter.PostAsJsonAsync($"/v1/runs/{started.Id()}/steps/{gate}/approve", new { reason = "mine" });
+        using var byRunsKey = await runsOnly.PostAsJsonAsync($"/v1/runs/{started.Id()}/steps/{gate}/approve", new { reason = "mine too" });
+        var stillParked = await Runs.GetAsync(starter, started.Id());
+        using var byApprover = await approver.PostAsJsonAsync($"/v1/runs/{started.Id()}/steps/{gate}/approve", new { reason = "four eyes" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, byStarter.StatusCode);
+        Assert.Contains("cannot decide", await byStarter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, byRunsKey.StatusCode);
+        Assert.Equal("waiting_approval", stillParked.State());
+        Assert.Equal(HttpStatusCode.OK, byApprover.StatusCode);
+        Assert.Equal("succeeded", (await Runs.WaitForAsync(starter, started.Id(), RunTimeout)).State());
     }
 
     [Fact]

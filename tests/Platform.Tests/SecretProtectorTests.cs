@@ -46,6 +46,20 @@ public sealed class SecretProtectorTests
         Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(tampered));
     }
 
+    [Fact]
+    public void ASecretsFingerprintIsTheSameHoweverItIsStoredAndDiffersFromItsPlainHash()
+    {
+        var rotated = Protector(NewKey, OldKey);
+
+        var fingerprint = rotated.Fingerprint(rotated.Protect("sk-live"));
+
+        Assert.Equal(fingerprint, rotated.Fingerprint(Protector(OldKey).Protect("sk-live")));
+        Assert.Equal(fingerprint, rotated.Fingerprint("sk-live"));
+        Assert.NotEqual(fingerprint, rotated.Fingerprint(rotated.Protect("sk-other")));
+        Assert.NotEqual(fingerprint, Protector(OldKey).Fingerprint("sk-live"));
+        Assert.DoesNotContain(fingerprint, Convert.ToHexStringLower(SHA256.HashData("sk-live"u8)), StringComparison.Ordinal);
+    }
+
     private static SecretProtector Protector(string key, params string[] previous) =>
         new(Options.Create(new SecretProtectionOptions { Key = key, PreviousKeys = [.. previous] }));
 }

@@ -130,7 +130,7 @@ public sealed class ToolValidationTests(PlatformFixture platform)
         var (_, key) = await platform.NewTenantAsync("admin");
         using var client = platform.AppHost.Client("tool", key);
         await using var server = await CountingServer.StartAsync();
-        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(key, server.Url.ToString());
         (await client.PutAsJsonAsync("/v1/tools/http.nul", new
         {
             description = "Answers a text holding a NUL character",
@@ -152,7 +152,7 @@ public sealed class ToolValidationTests(PlatformFixture platform)
         var (_, key) = await platform.NewTenantAsync("admin");
         using var client = platform.AppHost.Client("tool", key);
         await using var server = await CountingServer.StartAsync();
-        (await client.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { $"127.0.0.1:{server.Url.Port}" } })).EnsureSuccessStatusCode();
+        await platform.AppHost.GrantPrivateAsync(key, server.Url.ToString());
         (await client.PutAsJsonAsync("/v1/tools/http.overflow", new
         {
             description = "Answers a number beyond PostgreSQL's numeric",

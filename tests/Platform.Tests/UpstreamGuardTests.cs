@@ -5,8 +5,8 @@ using System.Text.Json;
 namespace Platform.Tests;
 
 /// <summary>
-/// A tenant's alias reaches its base URL only through the outbound guard and the tenant's HTTP allowlist: a loopback,
-/// private or metadata address is refused before any connection is made, until the tenant allow-lists the host.
+/// A tenant's alias reaches its base URL only through the outbound guard: a loopback, private or metadata address is
+/// refused before any connection is made, until the platform operator grants it; the tenant's own allowlist only narrows.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class UpstreamGuardTests(PlatformFixture platform) : IAsyncLifetime
@@ -18,9 +18,9 @@ public sealed class UpstreamGuardTests(PlatformFixture platform) : IAsyncLifetim
     public async Task DisposeAsync() => await _listener.DisposeAsync();
 
     [Fact]
-    public async Task ALoopbackBaseUrlIsRefusedWithoutAConnectionUntilTheTenantAllowListsIt()
+    public async Task ALoopbackBaseUrlIsRefusedWithoutAConnectionUntilThePlatformOperatorGrantsIt()
     {
-        var (_, key) = await platform.NewTenantAsync("admin");
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
         using var client = platform.AppHost.Client("model", key);
         await PutAliasAsync(client, "local", $"http://127.0.0.1:{_listener.Port}/v1");
 
@@ -33,7 +33,13 @@ public sealed class UpstreamGuardTests(PlatformFixture platform) : IAsyncLifetim
         Assert.Equal(0, _listener.Accepted);
 
         using var tool = platform.AppHost.Client("tool", key);
-        (await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { "127.0.0.1" } })).EnsureSuccessStatusCode();
+        using var byTenant = await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { "127.0.0.1" } });
+        using var grantByTenant = await tool.PutAsJsonAsync("/v1/tool-settings/private-grants", new { hosts = new[] { "127.0.0.1" } });
+        Assert.Equal(HttpStatusCode.BadRequest, byTenant.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, grantByTenant.StatusCode);
+        using var asOperator = platform.Admin("tool");
+        asOperator.DefaultRequestHeaders.Add("Platform-Tenant", tenantId);
+        (await asOperator.PutAsJsonAsync("/v1/tool-settings/private-grants", new { hosts = new[] { "127.0.0.1" } })).EnsureSuccessStatusCode();
         var answer = await EventuallyOkAsync(client, "local");
 
         Assert.Equal("Hello from the listener", answer);
@@ -56,6 +62,43 @@ public sealed class UpstreamGuardTests(PlatformFixture platform) : IAsyncLifetim
 
         await RefusalAsync(response);
         Assert.Equal(0, _listener.Accepted);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost:5432")]
+    [InlineData("169.254.169.254")]
+    [InlineData("10.0.0.5")]
+    [InlineData("192.168.1.1:80")]
+    [InlineData("postgres")]
+    [InlineData("cache:6379")]
+    [InlineData("metadata.google.internal")]
+    public async Task ATenantCannotPutAPrivateLoopbackOrPlatformHostOnItsAllowlist(string host)
+    {
+        var (_, key) = await platform.NewTenantAsync("admin");
+        using var tool = platform.AppHost.Client("tool", key);
+
+        using var response = await tool.PutAsJsonAsync("/v1/tool-settings/http-allowlist", new { hosts = new[] { "api.example.com", host } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("platform operator", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("[]", (await tool.GetFromJsonAsync<JsonElement>("/v1/tool-settings/http-allowlist")).GetProperty("hosts").GetRawText());
+    }
+
+    [Fact]
+    public async Task ATenantReadsTheGrantsThePlatformOperatorMadeForItButNoOtherTenantSeesThem()
+    {
+        var (tenantId, key) = await platform.NewTenantAsync("admin");
+        var (_, otherKey) = await platform.NewTenantAsync("admin");
+        using var asOperator = platform.Admin("tool");
+        asOperator.DefaultRequestHeaders.Add("Platform-Tenant", tenantId);
+        (await asOperator.PutAsJsonAsync("/v1/tool-settings/private-grants", new { hosts = new[] { "models.internal:8000" } })).EnsureSuccessStatusCode();
+
+        using var tool = platform.AppHost.Client("tool", key);
+        using var other = platform.AppHost.Client("tool", otherKey);
+
+        Assert.Equal("""["models.internal:8000"]""", (await tool.GetFromJsonAsync<JsonElement>("/v1/tool-settings/private-grants")).GetProperty("hosts").GetRawText());
+        Assert.Equal("[]", (await other.GetFromJsonAsync<JsonElement>("/v1/tool-settings/private-grants")).GetProperty("hosts").GetRawText());
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <summary>Runs the built AppHost to publish (<c>--publisher manifest</c> or a pipeline step), as azd and the Aspire CLI do.</summary>
-    public static async Task<(int ExitCode, string Stderr)> PublishAsync(params string[] arguments)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> PublishAsync(params string[] arguments)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -43,8 +43,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        await stdout;
-        return (process.ExitCode, stderr);
+        return (process.ExitCode, await stdout, stderr);
     }
 
     public int Id => _process.Id;

@@ -33,7 +33,13 @@ public sealed class PlatformApp : IAsyncDisposable
     public string AdminApiKey { get; }
 
     /// <summary>Starts the platform; <paramref name="settings"/> are AppHost settings such as <c>Replicas:model=2</c>.</summary>
-    public static async Task<PlatformApp> StartAsync(params string[] settings)
+    public static Task<PlatformApp> StartAsync(params string[] settings) => StartAsync([], settings);
+
+    /// <summary>
+    /// Starts the platform with <paramref name="serviceSettings"/> given to one service each, such as
+    /// <c>("model", "ModelGateway:TotalTimeout", "00:00:20")</c>: what a test needs that the AppHost never passes.
+    /// </summary>
+    public static async Task<PlatformApp> StartAsync(IEnumerable<(string Service, string Setting, string Value)> serviceSettings, params string[] settings)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"platform-test-{Guid.NewGuid():N}");
         var adminApiKey = $"plt_test{Guid.NewGuid():N}";
@@ -45,6 +51,11 @@ public sealed class PlatformApp : IAsyncDisposable
             .. settings.Select(s => $"--{s}"),
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
+        foreach (var (service, setting, value) in serviceSettings)
+        {
+            builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment(setting.Replace(":", "__", StringComparison.Ordinal), value);
+        }
+
         var platform = new PlatformApp(await builder.BuildAsync(), dataDirectory, adminApiKey);
         platform._watching = platform.WatchAsync(platform._stopping.Token);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace Platform.Model.Catalog;
 /// <summary>
 /// Aliases from configuration, overridden per tenant by aliases stored through the catalog API. Resolutions are cached
 /// in-process for two seconds, so the hot path rarely reaches Postgres and a change reaches every replica within that.
-/// A tenant's provider keys are stored encrypted and stay so in the resolved deployments.
+/// A tenant's provider keys are stored encrypted and stay so in the resolved deployments, which carry their fingerprint.
 /// </summary>
 public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<ModelGatewayOptions> options, SecretProtector secrets, TimeProvider time)
 {
@@ -27,7 +28,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
             new { tenantId, alias });
         if (row is not null)
         {
-            return row.AsRoute(tenantId);
+            return TenantRoute(tenantId, row);
         }
 
         return options.CurrentValue.Aliases.TryGetValue(alias, out var definition) ? Route(alias, definition) : null;
@@ -39,7 +40,7 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
         await using var connection = await dataSource.OpenConnectionAsync();
         var own = (await connection.QueryAsync<AliasRow>(
             "SELECT alias, strategy, deployments::text, updated_at FROM model_aliases WHERE tenant_id = @tenantId ORDER BY alias",
-            new { tenantId })).Select(r => (r.AsRoute(tenantId), (DateTime?)r.UpdatedAt)).ToList();
+            new { tenantId })).Select(r => (TenantRoute(tenantId, r), (DateTime?)r.UpdatedAt)).ToList();
         var shared = options.CurrentValue.Aliases
             .Where(a => own.All(o => o.Item1.Alias != a.Key))
             .OrderBy(a => a.Key, StringComparer.Ordinal)
@@ -68,15 +69,28 @@ public sealed class ModelCatalog(NpgsqlDataSource dataSource, IOptionsMonitor<Mo
         return await connection.ExecuteAsync("DELETE FROM model_aliases WHERE tenant_id = @tenantId AND alias = @alias", new { tenantId, alias }) > 0;
     }
 
-    private static ModelRoute Route(string alias, AliasDefinition definition, string? tenantId = null) =>
-        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d, tenantId)).ToList());
+    private static ModelRoute Route(string alias, AliasDefinition definition) =>
+        new(alias, definition.Strategy, definition.Deployments.Select(d => ModelDeployment.From(alias, d)).ToList());
+
+    private ModelRoute TenantRoute(string tenantId, AliasRow row) => new(row.Alias, row.Strategy, ReadDeployments(row.Deployments)
+        .Select(d => ModelDeployment.From(row.Alias, d, tenantId) with { CredentialId = CredentialId(d.ApiKey) }).ToList());
+
+    /// <summary>A key that cannot be decrypted fails its deployment before any call, so it has no health to tell apart.</summary>
+    private string? CredentialId(string? storedKey)
+    {
+        try
+        {
+            return storedKey is null ? null : secrets.Fingerprint(storedKey);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            return null;
+        }
+    }
 
     internal static List<DeploymentDefinition> ReadDeployments(string json) => JsonSerializer.Deserialize<List<DeploymentDefinition>>(json, Json)!;
 
     internal static string WriteDeployments(List<DeploymentDefinition> deployments) => JsonSerializer.Serialize(deployments, Json);
 
-    private sealed record AliasRow(string Alias, string Strategy, string Deployments, DateTime UpdatedAt)
-    {
-        public ModelRoute AsRoute(string tenantId) => Route(Alias, new AliasDefinition { Strategy = Strategy, Deployments = ReadDeployments(Deployments) }, tenantId);
-    }
+    private sealed record AliasRow(string Alias, string Strategy, string Deployments, DateTime UpdatedAt);
 }

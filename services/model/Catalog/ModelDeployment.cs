@@ -3,7 +3,7 @@ namespace Platform.Model.Catalog;
 /// <summary>
 /// One upstream that can serve a public model alias. <see cref="TenantId"/> is the tenant whose alias it belongs to,
 /// null for a platform-wide alias from configuration: a tenant's deployments are reached only through the outbound
-/// guard, and their <see cref="ApiKey"/> is the stored, encrypted form.
+/// guard, their <see cref="ApiKey"/> is the stored, encrypted form, and <see cref="CredentialId"/> the key's fingerprint.
 /// </summary>
 public sealed record ModelDeployment(
     string Alias,
@@ -19,7 +19,8 @@ public sealed record ModelDeployment(
     int? Tpm,
     int Weight,
     TimeSpan? AttemptTimeout,
-    string? TenantId = null)
+    string? TenantId = null,
+    string? CredentialId = null)
 {
     public decimal Cost(int inputTokens, int outputTokens) =>
         (inputTokens * InputPricePerMillion + outputTokens * OutputPricePerMillion) / 1_000_000m;

@@ -18,7 +18,7 @@ internal static class Extensions
         builder.AddRedisClient("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
-        builder.AddTenantPurge("model_aliases", "budgets", "usage_ledger");
+        builder.AddTenantPurge("model_aliases", "budgets", "usage_ledger", "idempotency_claims");
 
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddHostedService<ApiKeyReencryption>();
@@ -33,6 +33,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ChatRouter>();
         builder.Services.AddSingleton<ResponseCache>();
         builder.Services.AddSingleton<IdempotencyStore>();
+        builder.Services.AddHostedService<IdempotencyExpiry>();
         builder.Services.AddSingleton<BudgetStore>();
         builder.Services.AddSingleton<BudgetGate>();
         builder.Services.AddHostedService<BudgetMetrics>();

@@ -39,7 +39,7 @@ public sealed class ChatGateway(
                 await RunAsync(context, request, claim, activity, started);
             }
         }
-        else if (lookup.Stored is { Answer: { } answer } stored)
+        else if (lookup.Stored is { Answer: var answer } stored)
         {
             // The call was made and paid for once: answering again costs nothing and is not a new call for the ledger.
             activity?.SetTag("platform.idempotent_replay", true);
@@ -49,7 +49,7 @@ public sealed class ChatGateway(
         }
         else
         {
-            if (lookup.Error!.Status is StatusCodes.Status409Conflict or StatusCodes.Status503ServiceUnavailable)
+            if (lookup.Error!.Code is "idempotency_key_in_use" or "idempotency_unavailable")
             {
                 context.Response.Headers.RetryAfter = "1";
             }

@@ -7,8 +7,10 @@ using StackExchange.Redis;
 namespace Platform.Model.Gateway;
 
 /// <summary>
-/// What every replica knows about an upstream, shared through Redis: whether it is cooling down after failures (a
-/// circuit breaker), and its recent latency. Keyed by the upstream itself, so tenants sharing one share its state.
+/// What every replica knows about a deployment, shared through Redis: whether it is cooling down after failures (a
+/// circuit breaker), and its recent latency. A platform deployment's state is shared by every tenant calling it; a
+/// tenant's own deployment has state of its own, per tenant and provider key, so a tenant failing on purpose against
+/// another's upstream URL and model (a wrong key, a short timeout) cools down and slows down only its own.
 /// </summary>
 public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<DeploymentHealth> logger)
 {
@@ -26,7 +28,9 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
         """;
 
     public static string Id(ModelDeployment deployment) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{deployment.Provider}|{deployment.BaseUrl}|{deployment.UpstreamModel}")))[..16];
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(deployment.TenantId is null
+            ? $"{deployment.Provider}|{deployment.BaseUrl}|{deployment.UpstreamModel}"
+            : $"tenant|{deployment.TenantId}|{deployment.CredentialId}|{deployment.Provider}|{deployment.BaseUrl}|{deployment.UpstreamModel}")))[..16];
 
     public async Task<bool> IsCoolingDownAsync(ModelDeployment deployment)
     {

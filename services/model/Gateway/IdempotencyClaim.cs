@@ -1,25 +1,23 @@
 namespace Platform.Model.Gateway;
 
 /// <summary>
-/// A request's hold on its Idempotency-Key while it runs. The marker's lease is extended until the request ends, so a
-/// long stream keeps its key while a replica that died loses it within one lease. Disposing without
-/// <see cref="CompleteAsync"/> releases the key: a request that failed, or was cancelled, may be retried.
+/// A request's hold on its Idempotency-Key while it runs. The claim's lease is extended until the request ends, so a
+/// long stream keeps its key while a replica that died loses it within one lease. Disposing without an answer releases
+/// the key: a request that failed, or was refused, before it was paid for may be retried.
 /// </summary>
 public sealed class IdempotencyClaim : IAsyncDisposable
 {
     private readonly IdempotencyStore _store;
-    private readonly string _fingerprint;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _keepingAlive;
-    private bool _completed;
+    private bool _answered;
 
-    internal IdempotencyClaim(IdempotencyStore store, string key, string redisKey, string marker, string fingerprint, TimeSpan lease)
+    internal IdempotencyClaim(IdempotencyStore store, string tenantId, string key, Guid owner, TimeSpan lease)
     {
         _store = store;
+        TenantId = tenantId;
         Key = key;
-        RedisKey = redisKey;
-        Marker = marker;
-        _fingerprint = fingerprint;
+        Owner = owner;
         Lease = lease;
         _keepingAlive = KeepAliveAsync(_stop.Token);
     }
@@ -27,23 +25,28 @@ public sealed class IdempotencyClaim : IAsyncDisposable
     /// <summary>The key as the client sent it.</summary>
     public string Key { get; }
 
-    internal string RedisKey { get; }
+    internal string TenantId { get; }
 
-    internal string Marker { get; }
+    internal Guid Owner { get; }
 
     internal TimeSpan Lease { get; }
 
-    /// <summary>Stores the answer for repeats; from then on the key stays taken until the answer expires.</summary>
+    /// <summary>
+    /// Stores the answer for repeats; from then on the key stays taken until the answer expires. The call is paid for
+    /// once there is an answer, so the key is kept even when storing it fails: a repeat then waits out the lease and
+    /// learns that the outcome is unknown, rather than paying again.
+    /// </summary>
     public async Task CompleteAsync(CachedCompletion answer, decimal costUsd)
     {
+        _answered = true;
         await StopKeepingAliveAsync();
-        _completed = await _store.CompleteAsync(this, new IdempotencyEntry(_fingerprint, null, answer, costUsd));
+        await _store.CompleteAsync(this, answer, costUsd);
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopKeepingAliveAsync();
-        if (!_completed)
+        if (!_answered)
         {
             await _store.ReleaseAsync(this);
         }

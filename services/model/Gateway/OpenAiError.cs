@@ -45,6 +45,12 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
         $"A request with this {IdempotencyKey.Header} is still in progress; retry after it finishes.",
         "invalid_request_error", IdempotencyKey.Header, "idempotency_key_in_use");
 
+    /// <summary>A gateway replica sent the request upstream and stopped before it answered: it may be paid for, and it is not made again.</summary>
+    public static OpenAiError IdempotencyOutcomeUnknown() => new(StatusCodes.Status409Conflict,
+        $"A request with this {IdempotencyKey.Header} was sent to the model provider by a gateway that stopped before it answered; it may have been paid for, " +
+        $"so it is not sent again under this key and its answer is lost. Send the request with a new {IdempotencyKey.Header} to make the call anew.",
+        "invalid_request_error", IdempotencyKey.Header, "idempotency_key_outcome_unknown");
+
     public static OpenAiError IdempotencyUnavailable() => new(StatusCodes.Status503ServiceUnavailable,
         $"The {IdempotencyKey.Header} could not be checked just now; retry the request.",
         "api_error", IdempotencyKey.Header, "idempotency_unavailable");

@@ -25,9 +25,11 @@ public static class RunsApi
         api.MapGet("/{runId:guid}", GetRun);
         api.MapPost("/{runId:guid}/cancel", CancelRun);
         api.MapPost("/{runId:guid}/retry", RetryRun);
-        api.MapPost("/{runId:guid}/steps/{stepId}/approve", ApproveStep);
-        api.MapPost("/{runId:guid}/steps/{stepId}/deny", DenyStep);
         api.MapGet("/{runId:guid}/events", RunEventStream.StreamAsync);
+
+        var decisions = app.MapGroup("/v1/runs").WithTags("Runs").RequireScope(Scopes.Approve);
+        decisions.MapPost("/{runId:guid}/steps/{stepId}/approve", ApproveStep);
+        decisions.MapPost("/{runId:guid}/steps/{stepId}/deny", DenyStep);
 
         return app;
     }
@@ -216,7 +218,8 @@ public static class RunsApi
 
     /// <summary>
     /// Decides an approval the run asked for here (an approval step, or a tool the agent wants approved first). A tool
-    /// call parked by the tool service's own policy is decided there, under <c>/v1/approvals</c>.
+    /// call parked by the tool service's own policy is decided there, under <c>/v1/approvals</c>. Four eyes: the key
+    /// that started the run (or the run's own key) never decides what the run asks.
     /// </summary>
     private static async Task<IResult> DecideAsync(Guid runId, string stepId, bool approve, string? reason, HttpContext context, RunStore runs, RunSignals signals, RunOptions options)
     {
@@ -243,6 +246,12 @@ public static class RunsApi
         }
 
         var decider = context.User.KeyId();
+        if (decider == run.CreatedBy || decider == run.RunKeyId.ToString())
+        {
+            return TypedResults.Problem("The key that started this run cannot decide its approvals; another person's key with the approve (or admin) scope must.",
+                statusCode: StatusCodes.Status403Forbidden, title: "Self-approval");
+        }
+
         var change = new RunChange
         {
             State = approve ? RunStates.Running : null,

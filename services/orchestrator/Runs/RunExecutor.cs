@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using NJsonSchema;
+using System.Text.RegularExpressions;
 using Platform.Orchestrator.Runs.Steps;
+using Platform.Tool.Schemas;
 
 namespace Platform.Orchestrator.Runs;
 
@@ -771,11 +772,24 @@ public sealed partial class RunExecutor(
         return node;
     }
 
+    /// <summary>The schema is compiled with the same guards it passed when the agent was written; a pattern's match is bounded in time.</summary>
     private static async Task<string?> OutputProblemAsync(JsonElement schema, JsonNode? output)
     {
-        var compiled = await JsonSchema.FromJsonAsync(schema.GetRawText());
-        var errors = compiled.Validate(output?.ToJsonString() ?? "null");
-        return errors.Count == 0 ? null : string.Join("; ", errors.Take(5).Select(e => $"{(e.Path is { Length: > 0 } path ? path : "#")}: {e.Kind}"));
+        var compiled = await SchemaCheck.CompileAsync(schema);
+        if (compiled.Schema is null)
+        {
+            return $"the schema cannot be used: {compiled.Problem}";
+        }
+
+        try
+        {
+            var errors = compiled.Schema.Validate(output?.ToJsonString() ?? "null");
+            return errors.Count == 0 ? null : string.Join("; ", errors.Take(5).Select(e => $"{(e.Path is { Length: > 0 } path ? path : "#")}: {e.Kind}"));
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return "a pattern of the schema took too long to match the output";
+        }
     }
 
     private static bool OverBudget(RunExecution x) => x.Agent.BudgetUsd is { } budget && x.Run.CostUsd >= budget;

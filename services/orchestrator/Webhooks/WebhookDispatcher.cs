@@ -65,7 +65,7 @@ public sealed partial class WebhookDispatcher(
         {
             var url = new Uri(delivery.Url);
             OutboundGuard.CheckScheme(url);
-            using var handler = OutboundGuard.CreateHandler(await allowlists.HostsAsync(delivery.TenantId));
+            using var handler = OutboundGuard.CreateHandler(await allowlists.PolicyAsync(delivery.TenantId));
             using var client = new HttpClient(handler) { Timeout = _options.Timeout };
             var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json") };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using NJsonSchema;
 using NJsonSchema.References;
 using NJsonSchema.Validation;
@@ -31,11 +32,19 @@ public sealed class ArgumentSchemas
             return [$"the tool's parameters schema cannot be checked: {problem}"];
         }
 
-        return Flatten(compiled.Validate(arguments.ToJsonString()))
-            .Where(e => !referencePointers.Any(p => e.Pointer == p || e.Pointer.StartsWith(p + "/", StringComparison.Ordinal)))
-            .Select(e => $"{(e.Pointer.Length == 0 ? "(arguments)" : e.Pointer)}: {e.Rule}")
-            .Distinct()
-            .ToList();
+        try
+        {
+            return Flatten(compiled.Validate(arguments.ToJsonString()))
+                .Where(e => !referencePointers.Any(p => e.Pointer == p || e.Pointer.StartsWith(p + "/", StringComparison.Ordinal)))
+                .Select(e => $"{(e.Pointer.Length == 0 ? "(arguments)" : e.Pointer)}: {e.Rule}")
+                .Distinct()
+                .ToList();
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // ServiceDefaults bounds every match: a tenant's pattern that backtracks without end fails the check, not a core.
+            return ["a pattern of the tool's parameters schema took too long to match these arguments"];
+        }
     }
 
     private static async Task<(JsonSchema?, string?)> CompileAsync(string text)

@@ -6,7 +6,10 @@ using StackExchange.Redis;
 
 namespace Platform.Tool.Apis;
 
-/// <summary>Human decisions on parked tool calls: list what waits, approve (the call runs once) or deny, with a reason.</summary>
+/// <summary>
+/// Human decisions on parked tool calls: list what waits, approve (the call runs once) or deny, with a reason. Deciding
+/// takes the approve (or admin) scope, and never the key that made the call.
+/// </summary>
 public static class ApprovalsApi
 {
     private const int MaxReasonLength = 2000;
@@ -14,12 +17,12 @@ public static class ApprovalsApi
 
     public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/approvals").WithTags("Approvals").RequireScope(Scopes.Tools);
+        var api = app.MapGroup("/v1/approvals").WithTags("Approvals").RequireAnyScope(Scopes.Tools, Scopes.Approve);
 
         api.MapGet("/", ListApprovals);
         api.MapGet("/{id:guid}", GetApproval);
-        api.MapPost("/{id:guid}/approve", Approve);
-        api.MapPost("/{id:guid}/deny", Deny);
+        api.MapPost("/{id:guid}/approve", Approve).RequireScope(Scopes.Approve);
+        api.MapPost("/{id:guid}/deny", Deny).RequireScope(Scopes.Approve);
 
         return app;
     }
@@ -64,6 +67,12 @@ public static class ApprovalsApi
         }
 
         var invocation = await invocations.FindAsync(tenantId, existing.InvocationId);
+        if (invocation?.KeyId == context.User.KeyId())
+        {
+            return TypedResults.Problem("The key that made this call cannot decide its approval; another person's key with the approve (or admin) scope must.",
+                statusCode: StatusCodes.Status403Forbidden, title: "Self-approval");
+        }
+
         var lease = invocation is null ? TimeSpan.FromMinutes(1) : TimeSpan.FromMinutes(10);
         var (approval, claimed) = await invocations.DecideAsync(tenantId, id, approve, context.User.KeyId(), reason, lease);
         if (approval is null || claimed is null)

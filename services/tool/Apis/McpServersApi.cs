@@ -51,6 +51,7 @@ public static partial class McpServersApi
         var server = new McpServerRow
         {
             TenantId = context.User.TenantId(), Name = name, Transport = request.Transport!, Command = request.Command, Arguments = request.Args ?? [], Url = request.Url,
+            Environment = request.Environment ?? [],
         };
         await servers.PutAsync(server);
         return TypedResults.Ok(await DiscoverAsync(server, servers, connections, context.RequestAborted));
@@ -93,7 +94,46 @@ public static partial class McpServersApi
             errors["args"] = ["At most 100 arguments of at most 4000 characters each."];
         }
 
+        if (EnvironmentProblem(request) is { } environment)
+        {
+            errors["environment"] = [environment];
+        }
+
         return errors;
+    }
+
+    /// <summary>Variables for a stdio server's process, which inherits none of the tool service's own.</summary>
+    private static string? EnvironmentProblem(McpServerRequest request)
+    {
+        if (request.Environment is not { Count: > 0 } environment)
+        {
+            return null;
+        }
+
+        if (request.Transport != "stdio")
+        {
+            return "Only a stdio server's process has an environment.";
+        }
+
+        if (environment.Count > 50)
+        {
+            return "At most 50 variables.";
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            if (!VariableName().IsMatch(name))
+            {
+                return $"'{(name.Length > 40 ? name[..40] + "…" : name)}' is not a variable name: a letter or '_', then up to 127 letters, digits or '_'.";
+            }
+
+            if (value is not { Length: <= 4000 })
+            {
+                return $"The value of '{name}' must be a string of at most 4000 characters.";
+            }
+        }
+
+        return null;
     }
 
     private static async Task<McpServerDto> DiscoverAsync(McpServerRow server, McpServerStore servers, McpConnections connections, CancellationToken cancellationToken)
@@ -112,12 +152,20 @@ public static partial class McpServersApi
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,39}$")]
     private static partial Regex ServerName();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    private static partial Regex VariableName();
 }
 
-public sealed record McpServerRequest(string? Transport, string? Command, string[]? Args, string? Url);
+/// <summary>
+/// A server to register. <c>environment</c> is every variable a stdio server's process gets besides a minimal
+/// <c>PATH</c>; its values may reference the tenant's secrets as <c>{{secret:name}}</c>.
+/// </summary>
+public sealed record McpServerRequest(string? Transport, string? Command, string[]? Args, string? Url, Dictionary<string, string>? Environment = null);
 
-public sealed record McpServerDto(string Name, string Transport, string? Command, string[] Args, string? Url, McpServerState State, string[]? Tools)
+/// <summary>A server as the API shows it: the names of its variables, never their values (they often hold credentials).</summary>
+public sealed record McpServerDto(string Name, string Transport, string? Command, string[] Args, string? Url, string[] Environment, McpServerState State, string[]? Tools)
 {
     public static McpServerDto From(McpServerRow server, McpServerState state, string[]? tools = null) =>
-        new(server.Name, server.Transport, server.Command, server.Arguments, server.Url, state, tools);
+        new(server.Name, server.Transport, server.Command, server.Arguments, server.Url, [.. server.Environment.Keys.Order(StringComparer.Ordinal)], state, tools);
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.ServiceDefaults.Authentication;
+using Platform.Tool.Net;
 using Platform.Tool.Registry;
 
 namespace Platform.Tool.Apis;
@@ -38,13 +39,22 @@ public static partial class ToolsApi
     public static async Task<Results<Ok<ToolDto>, NotFound>> GetTool(string name, HttpContext context, ToolCatalog catalog) =>
         await catalog.FindAsync(context.User.TenantId(), name) is { } tool ? TypedResults.Ok(ToolDto.From(tool)) : TypedResults.NotFound();
 
-    /// <summary>Registers or updates an HTTP tool of the caller's tenant.</summary>
-    public static async Task<Results<Ok<ToolDto>, ValidationProblem>> PutTool(string name, ToolRequest request, HttpContext context, ToolStore tools)
+    /// <summary>
+    /// Registers or updates an HTTP tool of the caller's tenant. A tool whose headers use the tenant's secrets sends them
+    /// to the URL it names, so writing one takes an admin key: a <c>tools</c> key could otherwise send any secret anywhere.
+    /// </summary>
+    public static async Task<Results<Ok<ToolDto>, ValidationProblem, ProblemHttpResult>> PutTool(string name, ToolRequest request, HttpContext context, ToolStore tools)
     {
         var errors = await ToolValidation.ProblemsAsync(name, request);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (SecretStore.ReferencesSecrets(request.Http?.Headers) && !context.User.HasScope(Scopes.Admin))
+        {
+            return TypedResults.Problem("Headers that use the tenant's secrets ('{{secret:…}}') need an admin key: the tool sends them to its URL.",
+                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
         }
 
         var tool = await tools.UpsertAsync(context.User.TenantId(), new ToolDefinition(name, request.Description!, "http", request.SideEffect!,

@@ -18,7 +18,7 @@ internal static class Extensions
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
         // Approvals refer to invocations, so they go first.
-        builder.AddTenantPurge("approvals", "tool_invocations", "tool_policies", "tools", "memory", "http_allowlist", "mcp_servers", "secrets");
+        builder.AddTenantPurge("approvals", "tool_invocations", "tool_policies", "tools", "memory", "http_allowlist", "http_private_grants", "mcp_servers", "secrets");
 
         builder.Services.AddSingleton<HttpAllowlistIndex>();
         builder.Services.AddSingleton<HttpAllowlist>();

@@ -40,7 +40,7 @@ public sealed class ArgumentValidator
         }
         catch (RegexMatchTimeoutException)
         {
-            // NJsonSchema matches patterns under the process's default match timeout (Program.cs sets it).
+            // NJsonSchema matches patterns under the process default match timeout that ServiceDefaults sets.
             return new ArgumentCheck([new ArgumentError("", "pattern", "A pattern of the tool's schema took too long to match these arguments.")], null);
         }
     }

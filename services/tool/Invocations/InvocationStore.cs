@@ -8,7 +8,7 @@ namespace Platform.Tool.Invocations;
 public sealed class InvocationStore(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
-        id, tenant_id, tool, idempotency_key, arguments_hash, arguments::text, pending_arguments::text, run_id, step_id, side_effect, status,
+        id, tenant_id, key_id, tool, idempotency_key, arguments_hash, arguments::text, pending_arguments::text, run_id, step_id, side_effect, status,
         result::text, error, error_code, duration_ms, approval_id, lease_until, created_at, finished_at
         """;
 
@@ -178,7 +178,7 @@ public sealed record NewInvocation(
     string? RunId, string? StepId, string SideEffect, string? TraceId);
 
 public sealed record InvocationRow(
-    Guid Id, string TenantId, string Tool, string IdempotencyKey, string ArgumentsHash, string Arguments, string? PendingArguments, string? RunId, string? StepId,
+    Guid Id, string TenantId, string KeyId, string Tool, string IdempotencyKey, string ArgumentsHash, string Arguments, string? PendingArguments, string? RunId, string? StepId,
     string SideEffect, string Status, string? Result, string? Error, string? ErrorCode, int? DurationMs, Guid? ApprovalId, DateTime? LeaseUntil,
     DateTime CreatedAt, DateTime? FinishedAt)
 {

@@ -14,8 +14,11 @@ namespace Platform.Tool.Mcp;
 /// One live MCP client per registered server, with the official ModelContextProtocol SDK over stdio or Streamable
 /// HTTP. A server that dies is reconnected on the next call; each connection's state is kept for operators to see.
 /// </summary>
-public sealed class McpConnections(McpServerStore servers, HttpAllowlist allowlist, ILoggerFactory loggerFactory) : IAsyncDisposable
+public sealed class McpConnections(McpServerStore servers, HttpAllowlist allowlist, SecretStore secrets, ILoggerFactory loggerFactory) : IAsyncDisposable
 {
+    /// <summary>A stdio server's <c>PATH</c> unless its registration names one, so <c>#!/usr/bin/env node</c> scripts start.</summary>
+    public const string DefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
     private static readonly TimeSpan InitializationTimeout = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<(string Tenant, string Server), Connection> _connections = new();
 
@@ -115,7 +118,17 @@ public sealed class McpConnections(McpServerStore servers, HttpAllowlist allowli
             }
 
             connection.State = new McpServerState("connecting", connection.State.ToolCount, null);
-            var transport = await TransportAsync(server);
+            IClientTransport transport;
+            try
+            {
+                transport = await TransportAsync(server);
+            }
+            catch (ToolFailedException e)
+            {
+                MarkFailed(server, e);
+                throw;
+            }
+
             try
             {
                 connection.Client = await McpClient.CreateAsync(transport, new McpClientOptions { InitializationTimeout = InitializationTimeout }, loggerFactory, cancellationToken);
@@ -144,15 +157,27 @@ public sealed class McpConnections(McpServerStore servers, HttpAllowlist allowli
     /// <summary>
     /// A stdio server's process, or a Streamable HTTP server reached through the <see cref="OutboundGuard"/> with the
     /// registering tenant's allowlist, as its HTTP tools are: a private or loopback address is refused unless listed.
+    /// The process starts with an empty environment plus <see cref="DefaultPath"/> and the registration's variables, so
+    /// none of this service's own (connection strings, the secrets key) reaches a server someone else wrote.
     /// </summary>
     private async Task<IClientTransport> TransportAsync(McpServerRow server)
     {
         if (server.Transport == "stdio")
         {
-            return new StdioClientTransport(new StdioClientTransportOptions { Name = server.Name, Command = server.Command!, Arguments = server.Arguments }, loggerFactory);
+            var environment = new Dictionary<string, string?>(StringComparer.Ordinal) { ["PATH"] = DefaultPath };
+            foreach (var (name, value) in await secrets.ResolveAsync(server.TenantId, server.Environment) ?? [])
+            {
+                environment[name] = value;
+            }
+
+            return new StdioClientTransport(new StdioClientTransportOptions
+            {
+                Name = server.Name, Command = server.Command!, Arguments = server.Arguments,
+                InheritEnvironmentVariables = false, EnvironmentVariables = environment,
+            }, loggerFactory);
         }
 
-        var http = new HttpClient(OutboundGuard.CreateHandler(await allowlist.HostsAsync(server.TenantId)));
+        var http = new HttpClient(OutboundGuard.CreateHandler(await allowlist.PolicyAsync(server.TenantId)));
         return new HttpClientTransport(new HttpClientTransportOptions
         {
             Name = server.Name, Endpoint = new Uri(server.Url!), TransportMode = HttpTransportMode.StreamableHttp,

@@ -1,3 +1,5 @@
+using System.Data;
+using System.Text.Json;
 using Dapper;
 using Npgsql;
 
@@ -5,14 +7,19 @@ namespace Platform.Tool.Mcp;
 
 public sealed class McpServerStore(NpgsqlDataSource dataSource)
 {
+    private const string Columns = "tenant_id, name, transport, command, arguments, url, environment::text AS environment";
+
+    static McpServerStore() => SqlMapper.AddTypeHandler(new EnvironmentHandler());
+
     public async Task PutAsync(McpServerRow server)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync("""
-            INSERT INTO mcp_servers (tenant_id, name, transport, command, arguments, url)
-            VALUES (@TenantId, @Name, @Transport, @Command, @Arguments, @Url)
+            INSERT INTO mcp_servers (tenant_id, name, transport, command, arguments, url, environment)
+            VALUES (@TenantId, @Name, @Transport, @Command, @Arguments, @Url, @Environment::jsonb)
             ON CONFLICT (tenant_id, name) DO UPDATE
-            SET transport = excluded.transport, command = excluded.command, arguments = excluded.arguments, url = excluded.url
+            SET transport = excluded.transport, command = excluded.command, arguments = excluded.arguments, url = excluded.url,
+                environment = excluded.environment
             """, server);
     }
 
@@ -20,14 +27,14 @@ public sealed class McpServerStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.QuerySingleOrDefaultAsync<McpServerRow>(
-            "SELECT tenant_id, name, transport, command, arguments, url FROM mcp_servers WHERE tenant_id = @tenantId AND name = @name", new { tenantId, name });
+            $"SELECT {Columns} FROM mcp_servers WHERE tenant_id = @tenantId AND name = @name", new { tenantId, name });
     }
 
     public async Task<IReadOnlyList<McpServerRow>> ListAsync(string tenantId)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         return (await connection.QueryAsync<McpServerRow>(
-            "SELECT tenant_id, name, transport, command, arguments, url FROM mcp_servers WHERE tenant_id = @tenantId ORDER BY name", new { tenantId })).AsList();
+            $"SELECT {Columns} FROM mcp_servers WHERE tenant_id = @tenantId ORDER BY name", new { tenantId })).AsList();
     }
 
     /// <summary>Removes the server and the tools discovered from it.</summary>
@@ -60,6 +67,14 @@ public sealed class McpServerStore(NpgsqlDataSource dataSource)
 
         await transaction.CommitAsync();
     }
+
+    /// <summary>The <c>environment</c> column: jsonb, written and selected as text.</summary>
+    private sealed class EnvironmentHandler : SqlMapper.TypeHandler<Dictionary<string, string>>
+    {
+        public override Dictionary<string, string> Parse(object value) => JsonSerializer.Deserialize<Dictionary<string, string>>((string)value) ?? [];
+
+        public override void SetValue(IDbDataParameter parameter, Dictionary<string, string>? value) => parameter.Value = JsonSerializer.Serialize(value);
+    }
 }
 
 /// <summary>A registered server; a class with setters because Dapper reads text[] columns as untyped arrays.</summary>
@@ -76,4 +91,7 @@ public sealed class McpServerRow
     public string[] Arguments { get; init; } = [];
 
     public string? Url { get; init; }
+
+    /// <summary>A stdio server's variables as registered: values may hold <c>{{secret:name}}</c> references.</summary>
+    public Dictionary<string, string> Environment { get; init; } = [];
 }

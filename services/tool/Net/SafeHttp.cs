@@ -6,7 +6,9 @@ namespace Platform.Tool.Net;
 
 /// <summary>
 /// Outbound HTTP for tools through the <see cref="OutboundGuard"/>, following redirects (each one checked again) and
-/// capping responses. Connections are not pooled, so no tenant reuses another's.
+/// capping responses. The caller's headers (which may carry the tenant's secrets) go only to the origin they were
+/// meant for: a redirect to another origin drops them, and one from https to http is refused. Connections are not
+/// pooled, so no tenant reuses another's.
 /// </summary>
 public sealed class SafeHttp(HttpAllowlist allowlist)
 {
@@ -16,8 +18,7 @@ public sealed class SafeHttp(HttpAllowlist allowlist)
     public async Task<SafeResponse> SendAsync(string tenantId, HttpMethod method, Uri url, IReadOnlyDictionary<string, string>? headers,
         string? body, string? contentType, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var allowed = await allowlist.HostsAsync(tenantId);
-        using var handler = OutboundGuard.CreateHandler(allowed);
+        using var handler = OutboundGuard.CreateHandler(await allowlist.PolicyAsync(tenantId));
         using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -48,7 +49,13 @@ public sealed class SafeHttp(HttpAllowlist allowlist)
                         throw new BlockedRequestException($"More than {MaxRedirects} redirects.");
                     }
 
-                    url = location.IsAbsoluteUri ? location : new Uri(url, location);
+                    var next = OutboundGuard.Redirect(url, location);
+                    if (!OutboundGuard.SameOrigin(url, next))
+                    {
+                        headers = null;
+                    }
+
+                    url = next;
                     if (response.StatusCode is HttpStatusCode.SeeOther || (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.MovedPermanently && method == HttpMethod.Post))
                     {
                         (method, body) = (HttpMethod.Get, null);

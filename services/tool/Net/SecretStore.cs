@@ -34,6 +34,10 @@ public sealed partial class SecretStore(NpgsqlDataSource dataSource, SecretProte
         return await connection.ExecuteAsync("DELETE FROM secrets WHERE tenant_id = @tenantId AND name = @name", new { tenantId, name }) > 0;
     }
 
+    /// <summary>Whether any header value names a secret: who may write such headers decides where the secret can go.</summary>
+    public static bool ReferencesSecrets(IReadOnlyDictionary<string, string>? headers) =>
+        headers?.Values.Any(v => Reference().IsMatch(v)) == true;
+
     /// <summary>Headers with their secret references filled in; a reference to a missing secret fails the call.</summary>
     public async Task<Dictionary<string, string>?> ResolveAsync(string tenantId, IReadOnlyDictionary<string, string>? headers)
     {

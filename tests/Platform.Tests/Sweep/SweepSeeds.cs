@@ -81,6 +81,7 @@ public static class SweepSeeds
         "POST /v1/agents" => Agent(new JsonObject { ["name"] = "sweep" }),
         "PUT /v1/agents/{name}" => Agent(new JsonObject()),
         "PUT /v1/tool-settings/http-allowlist" => Parse("""{"hosts": ["sweep.invalid", "sweep.invalid:8443"]}"""),
+        "PUT /v1/tool-settings/private-grants" => Parse("""{"hosts": ["sweep.invalid", "10.0.0.9:8443"]}"""),
         "PUT /v1/tool-settings/secrets/{name}" => Parse("""{"value": "s3cret"}"""),
         "PUT /v1/mcp-servers/{name}" => Parse("""{"transport": "http", "command": null, "args": ["--sweep"], "url": "https://sweep.invalid/mcp"}"""),
         _ => null,
