@@ -9,18 +9,22 @@ namespace Platform.Model.Providers;
 /// <summary>
 /// The simulator's answer to the planning service (a <c>json_schema</c> named <c>platform_plan</c> whose user turn is
 /// the planner's JSON document): a plan read off the goal's wording by fixed rules, deterministic, and no reasoning.
-/// The goal splits into clauses at commas, ';', '. ', ' and ', ' then '. A clause starting with "then" depends on the
-/// one before; one that refers back ("both", "all", "them", "the results", summarise, combine, compare) on every
-/// earlier one; the others run in parallel. A clause about approval ("approve", "confirm with a human") is an approval
-/// step; otherwise it calls the offered tool sharing most words with it (a word of the tool's name counts twice; a
-/// clause that calculates, computes or converts also matches "calculator" and "arithmetic"), with arguments sampled
-/// from the tool's schema and the clause's values; otherwise it is a model step. Re-planning keeps every step but the
-/// failed one, which becomes another matching tool or a model step, with its dependents pointed at the new step.
+/// The goal splits into clauses at commas, ';', '. ', ' and ', ' then '. A clause starting with "then" or naming "the
+/// result" depends on the one before; one that refers back ("both", "all", "them", "the results", summarise, combine,
+/// compare) on every earlier one; the others run in parallel. A clause about approval ("approve", "confirm with a
+/// human") is an approval step; otherwise it calls the offered tool sharing most words with it (a word of the tool's
+/// name counts twice; a clause that calculates, computes or converts also matches "calculator" and "arithmetic"), with
+/// arguments sampled from the tool's schema and the clause's values; otherwise it is a model step. The calculator is
+/// called only with arithmetic the clause holds: an expression, a temperature conversion, or "add N to / subtract N
+/// from / multiply or divide by N the result" of the calculator step before, by reference to its value. Re-planning
+/// keeps every step but the failed one, which becomes another matching tool or a model step, with its dependents
+/// pointed at the new step (a calculation on its result is planned again, since the new step's output is no value).
 /// </summary>
 public static partial class SimulatorPlanner
 {
     public const string SchemaName = "platform_plan";
     private const int DefaultMaxSteps = 20;
+    private const string Calculator = "builtin.calculator";
 
     private static readonly HashSet<string> StopWords =
     [
@@ -87,8 +91,9 @@ public static partial class SimulatorPlanner
         var ids = new List<string>();
         foreach (var clause in clauses)
         {
-            var dependsOn = RefersBackPattern().IsMatch(clause.Text) ? [.. ids] : clause.Then && ids.Count > 0 ? new List<string> { ids[^1] } : [];
-            var step = Step(clause.Text, dependsOn, tools, null, ids, null);
+            var dependsOn = RefersBackPattern().IsMatch(clause.Text) ? [.. ids]
+                : (clause.Then || ResultPattern().IsMatch(clause.Text)) && ids.Count > 0 ? new List<string> { ids[^1] } : [];
+            var step = Step(clause.Text, dependsOn, tools, null, ids, null, steps);
             ids.Add(Text(step["id"])!);
             steps.Add(step);
         }
@@ -110,17 +115,28 @@ public static partial class SimulatorPlanner
         var ids = steps.Select(s => Text(s["id"]) ?? "").ToList();
         var dependsOn = (failed["dependsOn"] as JsonArray ?? []).Select(Text).OfType<string>().ToList();
         var newId = Unique($"{failedId}_alt", ids);
-        var alternative = Step(Text(failed["title"]) ?? failedId, dependsOn, tools, Text(failed["tool"]), ids, newId);
+        var alternative = Step(Text(failed["title"]) ?? failedId, dependsOn, tools, Text(failed["tool"]), ids, newId, steps);
         var observation = Shorten(Text(job["failed"]?["observation"]) ?? "", 300);
         alternative["instruction"] = Shorten($"Instead of step {failedId}, which failed ({observation}): {Text(alternative["instruction"])}", 4000);
         steps[index] = alternative;
 
         var completed = (job["completed"] as JsonArray ?? []).Select(c => Text(c?["stepId"])).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        foreach (var step in steps.Where(s => !completed.Contains(Text(s["id"]) ?? "")))
+        for (var i = 0; i < steps.Count; i++)
         {
+            var step = steps[i];
+            if (completed.Contains(Text(step["id"]) ?? ""))
+            {
+                continue;
+            }
+
             if (step["dependsOn"] is JsonArray deps && deps.Any(d => Text(d) == failedId))
             {
                 step["dependsOn"] = new JsonArray([.. deps.Select(d => (JsonNode?)(Text(d) == failedId ? newId : Text(d)))]);
+                if (Text(step["tool"]) == Calculator && Text(alternative["tool"]) != Calculator)
+                {
+                    steps[i] = Step(Text(step["title"]) ?? "", [.. ((JsonArray)step["dependsOn"]!).Select(Text).OfType<string>()], tools, null, ids, Text(step["id"]), steps);
+                    continue;
+                }
             }
 
             if (Text(step["arguments"]) is { } arguments)
@@ -132,18 +148,19 @@ public static partial class SimulatorPlanner
         return steps;
     }
 
-    private static JsonObject Step(string text, List<string> dependsOn, List<Tool> tools, string? excludeTool, List<string> ids, string? id)
+    private static JsonObject Step(string text, List<string> dependsOn, List<Tool> tools, string? excludeTool, List<string> ids, string? id, List<JsonObject> planned)
     {
         var words = Words(text);
-        var arithmetic = words.FirstOrDefault(w => ArithmeticWords.Contains(w.Stem)).Word
-            ?? (ExpressionPattern().IsMatch(text) || TemperaturePattern().IsMatch(text) ? "calculation" : null);
+        var expression = Expression(text, dependsOn, planned);
+        var arithmetic = words.FirstOrDefault(w => ArithmeticWords.Contains(w.Stem)).Word ?? (expression is null ? null : "calculation");
+        var excluded = expression is null ? [excludeTool, Calculator] : new[] { excludeTool };
         var (kind, tool, matched) = ApprovalPattern().IsMatch(text)
             ? ("approval", null, null)
-            : Best(words, arithmetic, tools, excludeTool) is ({ } best, var word) ? ("tool", best, word) : ("model", (Tool?)null, (string?)null);
+            : Best(words, arithmetic, tools, excluded) is ({ } best, var word) ? ("tool", best, word) : ("model", (Tool?)null, (string?)null);
         id ??= Unique(Slug(matched ?? words.FirstOrDefault().Word ?? "step"), ids);
         var title = Shorten(Capitalised(text), 200);
         var arguments = tool is not null
-            ? (tool.Parameters is { } schema ? new SchemaSampler(schema, Hints(text)).Sample() as JsonObject : null) ?? []
+            ? (tool.Parameters is { } schema ? new SchemaSampler(schema, Hints(text, expression)).Sample() as JsonObject : null) ?? []
             : new JsonObject(dependsOn.Select(d => KeyValuePair.Create(d, (JsonNode?)$"{{{{steps.{d}.output}}}}")));
         var (instruction, acceptance) = kind switch
         {
@@ -165,11 +182,11 @@ public static partial class SimulatorPlanner
     }
 
     /// <summary>The offered tool sharing most words with the clause (name words count twice), first offered on a tie.</summary>
-    private static (Tool? Tool, string? Word) Best(List<(string Word, string Stem)> words, string? arithmetic, List<Tool> tools, string? excludeTool)
+    private static (Tool? Tool, string? Word) Best(List<(string Word, string Stem)> words, string? arithmetic, List<Tool> tools, string?[] excluded)
     {
         var stems = words.Select(w => w.Stem).Concat(arithmetic is null ? [] : ArithmeticTopics).Distinct().ToList();
         var (best, score) = ((Tool?)null, 0);
-        foreach (var tool in tools.Where(t => t.Name != excludeTool))
+        foreach (var tool in tools.Where(t => !excluded.Contains(t.Name)))
         {
             var points = stems.Sum(s => tool.NameWords.Contains(s) ? 2 : tool.DescriptionWords.Contains(s) ? 1 : 0);
             if (points > score)
@@ -217,19 +234,41 @@ public static partial class SimulatorPlanner
         return clauses;
     }
 
-    /// <summary>Values the clause holds, for string arguments in order: an expression, quoted text, proper names, the clause.</summary>
-    private static List<string> Hints(string text)
+    /// <summary>
+    /// The arithmetic a clause asks for: an expression it holds, a temperature conversion, or an operation on the result
+    /// of the one step it depends on when that is the calculator's (whose output is <c>{"value": n}</c>); else none.
+    /// </summary>
+    private static string? Expression(string text, List<string> dependsOn, List<JsonObject> planned)
     {
-        var hints = new List<string>();
         if (ExpressionPattern().Match(text) is { Success: true } expression)
         {
-            hints.Add(expression.Value.Trim());
+            return expression.Value.Trim();
         }
-        else if (TemperaturePattern().Match(text) is { Success: true } temperature)
+
+        if (TemperaturePattern().Match(text) is { Success: true } temperature)
         {
             var value = temperature.Groups["value"].Value;
             var (from, to) = (char.ToUpperInvariant(temperature.Groups["from"].Value[0]), char.ToUpperInvariant(temperature.Groups["to"].Value[0]));
-            hints.Add(from == to ? value : from == 'C' ? $"{value} * 9 / 5 + 32" : $"({value} - 32) * 5 / 9");
+            return from == to ? value : from == 'C' ? $"{value} * 9 / 5 + 32" : $"({value} - 32) * 5 / 9";
+        }
+
+        var operation = AddToResultPattern().Match(text) is { Success: true } added ? added : ScaleResultPattern().Match(text);
+        if (!operation.Success || dependsOn is not [var previous] || !planned.Any(s => Text(s["id"]) == previous && Text(s["tool"]) == Calculator))
+        {
+            return null;
+        }
+
+        var symbol = operation.Groups["verb"].Value.ToLowerInvariant() switch { "add" => "+", "subtract" => "-", "multiply" => "*", _ => "/" };
+        return $"{{{{steps.{previous}.output.value}}}} {symbol} {operation.Groups["operand"].Value}";
+    }
+
+    /// <summary>Values the clause holds, for string arguments in order: its arithmetic, quoted text, proper names, the clause.</summary>
+    private static List<string> Hints(string text, string? expression)
+    {
+        var hints = new List<string>();
+        if (expression is not null)
+        {
+            hints.Add(expression);
         }
 
         hints.AddRange(QuotedPattern().Matches(text).Select(m => m.Groups[1].Value));
@@ -286,6 +325,15 @@ public static partial class SimulatorPlanner
 
     [GeneratedRegex(@"\b(both|all|them|the results|summari[sz]e\w*|combine\w*|compare\w*)\b", RegexOptions.IgnoreCase)]
     private static partial Regex RefersBackPattern();
+
+    [GeneratedRegex(@"\b(?:the|that|this)\s+result\b", RegexOptions.IgnoreCase)]
+    private static partial Regex ResultPattern();
+
+    [GeneratedRegex(@"\b(?<verb>add|subtract)\s+(?<operand>-?\d+(?:\.\d+)?)\s+(?:to|from)\s+(?:the|that|this)\s+result\b", RegexOptions.IgnoreCase)]
+    private static partial Regex AddToResultPattern();
+
+    [GeneratedRegex(@"\b(?<verb>multiply|divide)\s+(?:the|that|this)\s+result\s+by\s+(?<operand>-?\d+(?:\.\d+)?)", RegexOptions.IgnoreCase)]
+    private static partial Regex ScaleResultPattern();
 
     [GeneratedRegex(@"\b(approve[sd]?|approval)\b|confirm with a human", RegexOptions.IgnoreCase)]
     private static partial Regex ApprovalPattern();

@@ -125,7 +125,7 @@ public sealed partial class RunExecutor(
                     if (modelFailures < x.Agent.Retries.MaxAttempts)
                     {
                         LogTransient(x.Run.Id, "plan", unavailable.Reason);
-                        await Task.Delay(Backoff(x, modelFailures), time, token);
+                        await Task.Delay(StepRetries.Backoff(x.Agent.Retries, modelFailures), time, token);
                     }
                     else if (x.Agent.FallbackModel is { } fallback && model != fallback)
                     {
@@ -504,8 +504,7 @@ public sealed partial class RunExecutor(
             case StepOutcome.Failed failed:
                 log["outcome"] = "failed";
                 log["error"] = failed.Reason;
-                var retry = !failed.Final && attempt.Number < x.Agent.Retries.MaxAttempts;
-                var delay = Backoff(x, attempt.Number);
+                var (retry, delay, replannable, retryable) = StepRetries.After(failed, attempt.Number, x.Agent.Retries);
                 return (new RunChange
                 {
                     CostUsd = failed.CostUsd,
@@ -516,7 +515,7 @@ public sealed partial class RunExecutor(
                         new StepChange
                         {
                             Id = step.Id, State = retry ? StepStates.Pending : StepStates.Failed, Attempt = log, Error = failed.Reason,
-                            Replannable = retry ? null : !failed.Final, InvocationId = failed.InvocationId, Finished = !retry, CostUsd = failed.CostUsd,
+                            Replannable = retry ? null : replannable, InvocationId = failed.InvocationId, Finished = !retry, CostUsd = failed.CostUsd,
                             PromptTokens = failed.PromptTokens, CompletionTokens = failed.CompletionTokens,
                         },
                     },
@@ -524,7 +523,7 @@ public sealed partial class RunExecutor(
                     {
                         retry
                             ? new("step.retrying", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds })
-                            : new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final }),
+                            : new("step.failed", step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final, ["retryable"] = retryable }),
                     },
                 }, retry ? time.GetUtcNow() + delay : null);
             default:
@@ -792,8 +791,6 @@ public sealed partial class RunExecutor(
             return "a pattern of the schema took too long to match the output";
         }
     }
-
-    private static TimeSpan Backoff(RunExecution x, int failures) => TimeSpan.FromSeconds(x.Agent.Retries.BackoffSeconds * Math.Pow(2, failures - 1));
 
     private static bool OverBudget(RunExecution x) => x.Agent.BudgetUsd is { } budget && x.Run.CostUsd >= budget;
 

@@ -21,7 +21,8 @@ public static class InvocationsApi
     /// <summary>
     /// Invokes a tool once per idempotency key: 200 with the outcome (<c>replayed</c> when recorded earlier), 202 while
     /// it waits for approval, 400 naming each invalid argument by JSON pointer and rule, 409 when the key was used for
-    /// another call or the tool's stored schema cannot be used, 429 over the tool's rate limit.
+    /// another call or the tool's stored schema cannot be used, 429 over the tool's rate limit. Each refusal carries a
+    /// <c>code</c> and whether the same request may succeed later (<c>retryable</c>), as a failed invocation does.
     /// </summary>
     public static async Task<IResult> Invoke(string name, InvocationRequest request, HttpContext context, InvocationEngine engine)
     {
@@ -31,27 +32,44 @@ public static class InvocationsApi
             case "not_found":
                 return TypedResults.NotFound();
             case "invalid":
+                var invalid = Coded(outcome.ErrorField == "arguments" ? InvocationErrors.InvalidArguments : InvocationErrors.InvalidRequest);
+                invalid["errors"] = outcome.Errors!.Select(e => new { pointer = e.Pointer, rule = e.Rule, message = e.Message });
+                invalid["field"] = outcome.ErrorField;
                 return TypedResults.Problem(new ProblemDetails
                 {
                     Status = StatusCodes.Status400BadRequest,
                     Title = "Invalid arguments",
                     Detail = string.Join(" ", outcome.Errors!.Select(e => $"{(e.Pointer.Length == 0 ? "/" : e.Pointer)}: {e.Rule}.")),
-                    Extensions = { ["errors"] = outcome.Errors!.Select(e => new { pointer = e.Pointer, rule = e.Rule, message = e.Message }), ["field"] = outcome.ErrorField },
+                    Extensions = invalid,
                 });
             case "conflict":
-                return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
+                return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused",
+                    extensions: Coded(InvocationErrors.IdempotencyKeyReused));
             case "unusable":
-                return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Tool cannot be invoked",
-                    extensions: new Dictionary<string, object?> { ["field"] = outcome.ErrorField });
+                var unusable = Coded(InvocationErrors.ToolUnusable);
+                unusable["field"] = outcome.ErrorField;
+                return TypedResults.Problem(outcome.Message, statusCode: StatusCodes.Status409Conflict, title: "Tool cannot be invoked", extensions: unusable);
             case "rate_limited":
                 context.Response.Headers.RetryAfter = Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return TypedResults.Problem("The tool's rate limit for this tenant is reached.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
+                return TypedResults.Problem("The tool's rate limit for this tenant is reached.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited",
+                    extensions: Coded(InvocationErrors.RateLimited));
             default:
                 var dto = outcome.Row!.AsDto(outcome.Replayed);
                 return dto.Status is InvocationStatus.PendingApproval or InvocationStatus.Running
                     ? TypedResults.Json(dto, statusCode: StatusCodes.Status202Accepted)
                     : TypedResults.Ok(dto);
         }
+    }
+
+    private static Dictionary<string, object?> Coded(string code)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (InvocationErrors.Retryable(code) is { } retryable)
+        {
+            extensions["retryable"] = retryable;
+        }
+
+        return extensions;
     }
 
     /// <summary>The tenant's latest invocations, newest first: the audit log the dashboard shows.</summary>

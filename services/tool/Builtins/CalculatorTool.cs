@@ -21,7 +21,7 @@ public sealed class CalculatorTool : IBuiltinTool
         var value = new Parser(arguments.GetProperty("expression").GetString()!).Evaluate();
         if (double.IsNaN(value) || double.IsInfinity(value))
         {
-            throw new ToolFailedException("The expression has no finite value (division by zero?).");
+            throw new ToolFailedException("The expression has no finite value (division by zero?).", retryable: false);
         }
 
         return Task.FromResult<JsonNode?>(new JsonObject { ["value"] = value });
@@ -216,6 +216,6 @@ public sealed class CalculatorTool : IBuiltinTool
             }
         }
 
-        private ToolFailedException Error(string problem) => new($"Cannot evaluate the expression at position {_position}: {problem}.");
+        private ToolFailedException Error(string problem) => new($"Cannot evaluate the expression at position {_position}: {problem}.", retryable: false);
     }
 }

@@ -26,7 +26,7 @@ public sealed class HttpRequestTool(SafeHttp http) : IBuiltinTool
     {
         if (!Uri.TryCreate(arguments.GetProperty("url").GetString(), UriKind.Absolute, out var url))
         {
-            throw new ToolFailedException("The url is not an absolute URL.");
+            throw new ToolFailedException("The url is not an absolute URL.", retryable: false);
         }
 
         var headers = arguments.TryGetProperty("headers", out var h) ? h.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!) : null;

@@ -14,8 +14,15 @@ public interface IBuiltinTool
 
 public sealed record ToolContext(string TenantId);
 
-/// <summary>The tool ran and failed for a reason its caller should see (bad expression, refused host…).</summary>
-public sealed class ToolFailedException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// The tool ran and failed for a reason its caller should see (bad expression, refused host…). A tool that refuses
+/// these arguments whatever the moment (a pure built-in's evaluation error) says so with <paramref name="retryable"/>
+/// false, so callers do not repeat a call that can only fail the same way.
+/// </summary>
+public sealed class ToolFailedException(string message, Exception? inner = null, bool retryable = true) : Exception(message, inner)
+{
+    public bool Retryable { get; } = retryable;
+}
 
 internal static class Builtin
 {

@@ -37,7 +37,7 @@ public sealed class RegexExtractTool : IBuiltinTool
         }
         catch (ArgumentException e)
         {
-            throw new ToolFailedException($"The pattern is not a valid regular expression: {e.Message}");
+            throw new ToolFailedException($"The pattern is not a valid regular expression: {e.Message}", retryable: false);
         }
         catch (RegexMatchTimeoutException)
         {
@@ -60,7 +60,7 @@ public sealed partial class TemplateRenderTool : IBuiltinTool
         var text = Placeholder().Replace(arguments.GetProperty("template").GetString()!, match =>
         {
             var value = JsonPointer.Resolve(values, "/" + match.Groups[1].Value.Replace(".", "/", StringComparison.Ordinal))
-                ?? throw new ToolFailedException($"No value for '{match.Groups[1].Value}'.");
+                ?? throw new ToolFailedException($"No value for '{match.Groups[1].Value}'.", retryable: false);
             return value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
         });
         return Task.FromResult<JsonNode?>(new JsonObject { ["text"] = text });
@@ -103,7 +103,7 @@ public sealed class CurrentTimeTool(TimeProvider time) : IBuiltinTool
         var zoneId = arguments.TryGetProperty("timeZone", out var zone) ? zone.GetString()! : "UTC";
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var timeZone))
         {
-            throw new ToolFailedException($"Unknown time zone '{zoneId}'.");
+            throw new ToolFailedException($"Unknown time zone '{zoneId}'.", retryable: false);
         }
 
         var now = TimeZoneInfo.ConvertTime(time.GetUtcNow(), timeZone);

@@ -20,7 +20,7 @@ public sealed partial class HttpToolExecutor(SafeHttp http, SecretStore secrets)
             used.Add(match.Groups[1].Value);
             return arguments.TryGetProperty(match.Groups[1].Value, out var value)
                 ? Uri.EscapeDataString(value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText())
-                : throw new ToolFailedException($"The URL needs the argument '{match.Groups[1].Value}'.");
+                : throw new ToolFailedException($"The URL needs the argument '{match.Groups[1].Value}'.", retryable: false);
         });
         var rest = arguments.EnumerateObject().Where(p => !used.Contains(p.Name)).ToList();
         var method = new HttpMethod(binding.Method.ToUpperInvariant());
@@ -31,7 +31,8 @@ public sealed partial class HttpToolExecutor(SafeHttp http, SecretStore secrets)
         var body = bodyless ? null : new JsonObject(rest.Except(inQuery).Select(p => KeyValuePair.Create(p.Name, JsonNode.Parse(p.Value.GetRawText())))).ToJsonString();
         if (!Uri.TryCreate(url, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
         {
-            throw new ToolFailedException($"The URL built from the arguments, '{(url.Length > 200 ? url[..200] + "…" : url)}', is not an absolute http(s) URL.");
+            throw new ToolFailedException($"The URL built from the arguments, '{(url.Length > 200 ? url[..200] + "…" : url)}', is not an absolute http(s) URL.",
+                retryable: false);
         }
 
         try

@@ -15,9 +15,13 @@ public static class InvocationStatus
     public static bool IsFinal(string status) => status is Succeeded or Failed or Denied or Expired or Unknown;
 }
 
-/// <summary>An invocation as the API shows it; its arguments as stored for audit, with secrets masked.</summary>
+/// <summary>
+/// An invocation as the API shows it; its arguments as stored for audit, with secrets masked. A failed one says why
+/// (<see cref="InvocationErrors"/>) and whether the same call may succeed when made again.
+/// </summary>
 public sealed record InvocationDto(
-    Guid Id, string Tool, string Status, JsonElement Arguments, JsonElement? Result, string? Error, string IdempotencyKey, string? RunId, string? StepId,
+    Guid Id, string Tool, string Status, JsonElement Arguments, JsonElement? Result, string? Error, string? ErrorCode, bool? Retryable,
+    string IdempotencyKey, string? RunId, string? StepId,
     Guid? ApprovalId, int? DurationMs, DateTime CreatedAt, DateTime? FinishedAt, bool Replayed);
 
 public sealed record InvocationRequest(JsonElement? Arguments, string? IdempotencyKey, string? RunId, string? StepId);

@@ -102,7 +102,7 @@ public sealed partial class InvocationEngine(
         var tool = await catalog.FindAsync(tenantId, invocation.Tool);
         if (tool is null)
         {
-            return await invocations.FinishAsync(invocation.Id, InvocationStatus.Failed, null, "The tool was removed before the call was approved.", 0);
+            return await invocations.FinishAsync(invocation.Id, InvocationStatus.Failed, null, "The tool was removed before the call was approved.", InvocationErrors.ToolFailed, 0);
         }
 
         using var arguments = JsonDocument.Parse(invocation.PendingArguments ?? "{}");
@@ -155,6 +155,7 @@ public sealed partial class InvocationEngine(
         string status;
         string? result = null;
         string? error = null;
+        string? code = null;
         try
         {
             var output = catalog.Builtin(tool.Name) is { } builtin ? await builtin.ExecuteAsync(arguments, new ToolContext(tenantId), timeout.Token)
@@ -164,28 +165,28 @@ public sealed partial class InvocationEngine(
         }
         catch (ToolFailedException e)
         {
-            (status, error) = (InvocationStatus.Failed, e.Message);
+            (status, error, code) = (InvocationStatus.Failed, e.Message, e.Retryable ? InvocationErrors.ToolFailed : InvocationErrors.ArgumentsRejected);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             // A side-effecting call cut off by its timeout may or may not have taken effect.
-            (status, error) = tool.SideEffect == SideEffects.SideEffecting
-                ? (InvocationStatus.Unknown, $"Timed out after {tool.TimeoutMs} ms; whether it took effect is unknown.")
-                : (InvocationStatus.Failed, $"Timed out after {tool.TimeoutMs} ms.");
+            (status, error, code) = tool.SideEffect == SideEffects.SideEffecting
+                ? (InvocationStatus.Unknown, $"Timed out after {tool.TimeoutMs} ms; whether it took effect is unknown.", InvocationErrors.TimedOut)
+                : (InvocationStatus.Failed, $"Timed out after {tool.TimeoutMs} ms.", InvocationErrors.TimedOut);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The claim is this call's: whatever the tool threw, its outcome is recorded rather than left running.
             logger.LogError(e, "Invocation {Invocation} of {Tool} failed unexpectedly", claimed.Id, tool.Name);
-            (status, error) = tool.SideEffect == SideEffects.SideEffecting
-                ? (InvocationStatus.Unknown, "The tool failed unexpectedly; whether it took effect is unknown. The failure is logged with this call's trace id.")
-                : (InvocationStatus.Failed, "The tool failed unexpectedly; the failure is logged with this call's trace id.");
+            (status, error, code) = tool.SideEffect == SideEffects.SideEffecting
+                ? (InvocationStatus.Unknown, "The tool failed unexpectedly; whether it took effect is unknown. The failure is logged with this call's trace id.", InvocationErrors.Unexpected)
+                : (InvocationStatus.Failed, "The tool failed unexpectedly; the failure is logged with this call's trace id.", InvocationErrors.Unexpected);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         ToolMetrics.Executed(tool.Kind, status, elapsed);
         return await invocations.FinishAsync(claimed.Id, status, result, error is null ? null : StorableJson.Text(error.Length > MaxErrorLength ? error[..MaxErrorLength] : error),
-            (int)elapsed.TotalMilliseconds);
+            code, (int)elapsed.TotalMilliseconds);
     }
 
     /// <summary>The result as recorded; one too large to keep is replaced by a note saying so, since the call itself succeeded.</summary>

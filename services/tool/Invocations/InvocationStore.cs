@@ -9,7 +9,7 @@ public sealed class InvocationStore(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
         id, tenant_id, key_id, tool, idempotency_key, arguments_hash, arguments::text, pending_arguments::text, run_id, step_id, side_effect, status,
-        result::text, error, duration_ms, approval_id, lease_until, created_at, finished_at
+        result::text, error, error_code, duration_ms, approval_id, lease_until, created_at, finished_at
         """;
 
     public async Task<InvocationRow?> FindByKeyAsync(string tenantId, string idempotencyKey)
@@ -98,16 +98,16 @@ public sealed class InvocationStore(NpgsqlDataSource dataSource)
             """, new { id });
     }
 
-    public async Task<InvocationRow> FinishAsync(Guid id, string status, string? result, string? error, int durationMs)
+    public async Task<InvocationRow> FinishAsync(Guid id, string status, string? result, string? error, string? errorCode, int durationMs)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.QuerySingleAsync<InvocationRow>($"""
             UPDATE tool_invocations
-            SET status = @status, result = @result::jsonb, error = @error, result_size = octet_length(@result), duration_ms = @durationMs,
+            SET status = @status, result = @result::jsonb, error = @error, error_code = @errorCode, result_size = octet_length(@result), duration_ms = @durationMs,
                 lease_until = NULL, finished_at = now(), pending_arguments = NULL
             WHERE id = @id
             RETURNING {Columns}
-            """, new { id, status, result, error, durationMs });
+            """, new { id, status, result, error, errorCode, durationMs });
     }
 
     /// <summary>Records a decision on a pending approval exactly once; the approved invocation is claimed to run.</summary>
@@ -179,11 +179,13 @@ public sealed record NewInvocation(
 
 public sealed record InvocationRow(
     Guid Id, string TenantId, string KeyId, string Tool, string IdempotencyKey, string ArgumentsHash, string Arguments, string? PendingArguments, string? RunId, string? StepId,
-    string SideEffect, string Status, string? Result, string? Error, int? DurationMs, Guid? ApprovalId, DateTime? LeaseUntil,
+    string SideEffect, string Status, string? Result, string? Error, string? ErrorCode, int? DurationMs, Guid? ApprovalId, DateTime? LeaseUntil,
     DateTime CreatedAt, DateTime? FinishedAt)
 {
     public InvocationDto AsDto(bool replayed) => new(Id, Tool, Status, JsonDocument.Parse(Arguments).RootElement.Clone(),
-        Result is null ? null : JsonDocument.Parse(Result).RootElement.Clone(), Error, IdempotencyKey, RunId, StepId, ApprovalId, DurationMs, CreatedAt, FinishedAt, replayed);
+        Result is null ? null : JsonDocument.Parse(Result).RootElement.Clone(), Error, ErrorCode,
+        Status == InvocationStatus.Failed ? InvocationErrors.Retryable(ErrorCode) : null,
+        IdempotencyKey, RunId, StepId, ApprovalId, DurationMs, CreatedAt, FinishedAt, replayed);
 }
 
 public sealed record ApprovalRow(

@@ -20,6 +20,21 @@ internal static class ServiceAnswers
         : response.Headers.RetryAfter?.Date is { } date ? Clamp(date - DateTimeOffset.UtcNow)
         : DefaultRetry;
 
+    /// <summary>Whether a refusal may pass when the same request is made again: only a body saying <c>"retryable": false</c> says it cannot.</summary>
+    public static bool IsRetryable(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return !(document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("retryable", out var retryable)
+                && retryable.ValueKind == JsonValueKind.False);
+        }
+        catch (JsonException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>The message of a problem+json or OpenAI-shaped error, or the start of the body.</summary>
     public static string Describe(HttpStatusCode status, string body)
     {

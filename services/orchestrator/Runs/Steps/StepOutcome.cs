@@ -15,6 +15,12 @@ public abstract record StepOutcome
     /// </summary>
     public sealed record Failed(string Reason, Guid? InvocationId = null, bool Final = false, bool ModelUnavailable = false) : StepOutcome
     {
+        /// <summary>
+        /// False when the same call would fail the same way (arguments the tool refuses, as the tool service says):
+        /// no attempt repeats it, the step is planned around at once.
+        /// </summary>
+        public bool Retryable { get; init; } = true;
+
         /// <summary>What the attempt paid although it failed (an answer its acceptance check refused).</summary>
         public decimal CostUsd { get; init; }
 

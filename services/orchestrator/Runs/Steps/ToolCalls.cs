@@ -45,7 +45,7 @@ public sealed class ToolCalls(IHttpClientFactory clients)
             var reason = ServiceAnswers.Describe(response.StatusCode, body);
             return ServiceAnswers.IsTransient(response.StatusCode)
                 ? new StepOutcome.Transient(reason, ServiceAnswers.RetryAfter(response))
-                : new StepOutcome.Failed($"The tool service refused the call to {tool}: {reason}");
+                : new StepOutcome.Failed($"The tool service refused the call to {tool}: {reason}") { Retryable = ServiceAnswers.IsRetryable(body) };
         }
     }
 
@@ -96,7 +96,7 @@ public sealed class ToolCalls(IHttpClientFactory clients)
             "denied" => new StepOutcome.Failed($"The call was denied: {error ?? "no reason given"}", id, Final: true),
             "expired" => new StepOutcome.Failed("The call's approval expired undecided.", id, Final: true),
             "unknown" => new StepOutcome.Failed($"The call's outcome is unknown (it may have run): {error}", id, Final: true),
-            "failed" => new StepOutcome.Failed($"The tool failed: {error}", id),
+            "failed" => new StepOutcome.Failed($"The tool failed: {error}", id) { Retryable = invocation["retryable"]?.GetValueKind() != System.Text.Json.JsonValueKind.False },
             var status => new StepOutcome.Failed($"The tool service answered an invocation in state '{status}'.", id),
         };
     }
