@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Platform.Orchestrator.Runs.Steps;
@@ -96,7 +97,7 @@ public sealed class ToolCalls(IHttpClientFactory clients)
             "denied" => new StepOutcome.Failed($"The call was denied: {error ?? "no reason given"}", id, Final: true),
             "expired" => new StepOutcome.Failed("The call's approval expired undecided.", id, Final: true),
             "unknown" => new StepOutcome.Failed($"The call's outcome is unknown (it may have run): {error}", id, Final: true),
-            "failed" => new StepOutcome.Failed($"The tool failed: {error}", id) { Retryable = invocation["retryable"]?.GetValueKind() != System.Text.Json.JsonValueKind.False },
+            "failed" => new StepOutcome.Failed($"The tool failed: {error}", id) { Retryable = invocation["retryable"]?.GetValueKind() != JsonValueKind.False },
             var status => new StepOutcome.Failed($"The tool service answered an invocation in state '{status}'.", id),
         };
     }
