@@ -72,7 +72,7 @@ public static class Extensions
                 .AddMeter(PlatformSourceName)
                 .AddPrometheusExporter());
         builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (!builder.ExportsTelemetry())
         {
             return builder;
         }
@@ -93,6 +93,9 @@ public static class Extensions
             .UseOtlpExporter();
         return builder;
     }
+
+    /// <summary>Whether logs, traces and metrics go anywhere over OTLP (the AppHost sets the endpoint for the Aspire dashboard).</summary>
+    public static bool ExportsTelemetry(this IHostApplicationBuilder builder) => !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -13,16 +13,25 @@ healthy() {
   done
 }
 
+down() {
+  for port in "${ports[@]}"; do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://localhost:$port/health")" == 000 ]] || return 1
+  done
+}
+
+# The AppHost runs in a process group of its own: stopping it stops the whole group, and the next run starts only once
+# every port is free again, so no run is timed against the one before.
 stop() {
-  kill -INT "$1" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.5; done
-  kill -KILL "$1" 2>/dev/null || true
+  kill -INT -- "-$1" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL -- "-$1" 2>/dev/null || true
+  until down; do sleep 0.5; done
 }
 
 start_once() {
   local log=$1 started pid
   started=$(date +%s.%N)
-  dotnet run --project AppHost >"$log" 2>&1 &
+  setsid dotnet run --project AppHost >"$log" 2>&1 &
   pid=$!
   until healthy; do
     if ! kill -0 "$pid" 2>/dev/null; then echo "AppHost exited; see $log" >&2; return 1; fi
@@ -33,6 +42,7 @@ start_once() {
   stop "$pid"
 }
 
+down || { echo "something already answers on the platform's ports; stop it first" >&2; exit 1; }
 log=$(mktemp)
 echo "priming (build and first start, not counted)"
 start_once "$log" >/dev/null

@@ -5,7 +5,8 @@ namespace Platform.ServiceDefaults.Data;
 public static class ServiceDatabaseExtensions
 {
     /// <summary>
-    /// The service's PostgreSQL database through Aspire's Npgsql integration (health check, traces, metrics). Pooled
+    /// The service's PostgreSQL database through Aspire's Npgsql integration (health check, metrics; traces when they are
+    /// exported, since a span nobody receives still costs every statement its recording). Pooled
     /// connections are not reset on return: no service keeps session state (every lock and setting is per
     /// transaction), and the reset would otherwise be one more statement, <c>DISCARD ALL</c>, before every reuse. That
     /// also keeps each connection's prepared statements: a statement used twice is prepared (Npgsql's automatic
@@ -13,7 +14,7 @@ public static class ServiceDatabaseExtensions
     /// </summary>
     public static IHostApplicationBuilder AddServiceDatabase(this IHostApplicationBuilder builder, string connectionName)
     {
-        builder.AddNpgsqlDataSource(connectionName, configureDataSourceBuilder: dataSource =>
+        builder.AddNpgsqlDataSource(connectionName, settings => settings.DisableTracing = !builder.ExportsTelemetry(), dataSource =>
         {
             dataSource.ConnectionStringBuilder.NoResetOnClose = true;
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;

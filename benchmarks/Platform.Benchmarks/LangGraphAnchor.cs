@@ -41,7 +41,7 @@ internal static class LangGraphAnchor
         var connection = new NpgsqlConnectionStringBuilder(platform.ConnectionString("postgres")) { Database = Database };
         var start = new ProcessStartInfo("node",
             [Path.Combine(Folder, "langgraph-runs.mjs"), $"--graph={graph}", $"--durability={durability}", $"--concurrency={concurrency}",
-             string.Create(CultureInfo.InvariantCulture, $"--duration={seconds}"), $"--tokens={PlanningUpstream.StreamedTokens}"])
+             string.Create(CultureInfo.InvariantCulture, $"--duration={seconds}"), $"--warmup={RunsSuite.Warmup.TotalSeconds}", $"--tokens={PlanningUpstream.StreamedTokens}"])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -9,7 +9,7 @@ namespace Platform.Benchmarks;
 /// </summary>
 internal sealed record ProcessCpu(IReadOnlyDictionary<int, (string Name, long Ticks)> Processes)
 {
-    private const double MillisecondsPerTick = 10;
+    public const double MillisecondsPerTick = 10;
 
     public static ProcessCpu Read()
     {

@@ -91,36 +91,52 @@ internal sealed record RunBatch(List<FinishedRun> Runs, TimeSpan Elapsed)
     public double RunsPerSecond => Succeeded / Elapsed.TotalSeconds;
 
     /// <summary>
-    /// The report row. Dispatch is the start of a step's first attempt (the executor's clock, from the attempt log) less
-    /// the moment the step became ready: the last finish of the steps it depends on, or the run's <c>run.planned</c>
-    /// event for the first. Each run is read back after the batch, outside its time and counts.
+    /// The report row, and where a run's time went (medians): accepted to planned (the planning call), each step from
+    /// its first attempt's start to its finish, dispatch (the start of a step's first attempt, on the executor's clock,
+    /// less the moment it became ready: the last finish of the steps it depends on, or the run's <c>run.planned</c>
+    /// event for the first), the last step's finish to the run's, and what is left of the client's latency (the POST,
+    /// opening the event stream, reading its end). Each run is read back after the batch, outside its time and counts.
     /// </summary>
-    public async Task<string> RowAsync(string scenario, HttpClient orchestrator, int concurrency)
+    public async Task<(string Row, string Phases)> RowAsync(string scenario, HttpClient orchestrator, int concurrency)
     {
         var succeeded = Runs.Where(r => r.End == "run.succeeded").ToList();
         var errors = Runs.Count - succeeded.Count;
         var dispatch = new List<double>();
+        var phases = new Dictionary<string, List<double>>();
+        void Add(string phase, double ms) => (phases.TryGetValue(phase, out var list) ? list : phases[phase] = []).Add(ms);
         foreach (var finished in succeeded)
         {
             var run = await orchestrator.GetFromJsonAsync<JsonElement>($"v1/runs/{finished.Id}");
-            var steps = run.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("id").GetString()!);
+            var steps = run.GetProperty("steps").EnumerateArray().ToList();
+            var byId = steps.ToDictionary(s => s.GetProperty("id").GetString()!);
             if (steps.Count != 3 || finished.Planned is not { } planned)
             {
                 errors++;
                 continue;
             }
 
-            foreach (var step in steps.Values)
+            var created = run.GetProperty("createdAt").GetDateTimeOffset();
+            var ended = run.GetProperty("finishedAt").GetDateTimeOffset();
+            Add("planning", (planned - created).TotalMilliseconds);
+            for (var i = 0; i < steps.Count; i++)
             {
-                var ready = step.GetProperty("dependsOn").EnumerateArray().Select(d => steps[d.GetString()!].GetProperty("finishedAt").GetDateTimeOffset())
+                var step = steps[i];
+                var started = step.GetProperty("attemptLog")[0].GetProperty("startedAt").GetDateTimeOffset();
+                var ready = step.GetProperty("dependsOn").EnumerateArray().Select(d => byId[d.GetString()!].GetProperty("finishedAt").GetDateTimeOffset())
                     .DefaultIfEmpty(planned).Max();
-                dispatch.Add((step.GetProperty("attemptLog")[0].GetProperty("startedAt").GetDateTimeOffset() - ready).TotalMilliseconds);
+                dispatch.Add((started - ready).TotalMilliseconds);
+                Add($"step {i + 1}", (step.GetProperty("finishedAt").GetDateTimeOffset() - started).TotalMilliseconds);
             }
+
+            Add("last step to run end", (ended - steps.Max(s => s.GetProperty("finishedAt").GetDateTimeOffset())).TotalMilliseconds);
+            Add("client (POST, stream open and end)", finished.LatencyMs - (ended - created).TotalMilliseconds);
         }
 
         var latencies = succeeded.Select(r => r.LatencyMs).Order().ToArray();
         var dispatches = dispatch.Order().ToArray();
-        return string.Create(CultureInfo.InvariantCulture,
+        var row = string.Create(CultureInfo.InvariantCulture,
             $"{scenario,-40} {concurrency,5} {RunsPerSecond,9:0.0} {Load.Percentile(latencies, 0.5),8:0.00} {Load.Percentile(latencies, 0.99),8:0.00} {Load.Percentile(dispatches, 0.5),8:0.00} {Load.Percentile(dispatches, 0.99),8:0.00} {errors,7}");
+        var breakdown = string.Join(", ", phases.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {Load.Percentile([.. p.Value.Order()], 0.5):0.0}")));
+        return (row, $"{scenario}, c={concurrency}, median ms: {breakdown}, dispatch {Load.Percentile(dispatches, 0.5):0.0}");
     }
 }

@@ -9,6 +9,7 @@ using Platform.Dashboard.Clients;
 using Platform.Dashboard.Session;
 using Platform.Dashboard.Status;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Data;
 using StackExchange.Redis;
 
 namespace Platform.Dashboard.Extensions;
@@ -19,7 +20,7 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisClient("cache");
+        builder.AddServiceCache("cache");
         // Antiforgery tokens and prerendered state must read on every replica, and the root filesystem is read-only on Kubernetes.
         builder.Services.AddDataProtection().SetApplicationName("platform-dashboard");
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer>((options, redis) =>

@@ -1,9 +1,9 @@
 using Platform.Model.Budgets;
-using Platform.ServiceDefaults.Data;
 using Platform.Model.Catalog;
 using Platform.Model.Ledger;
 using Platform.Model.Gateway;
 using Platform.Model.Providers;
+using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Net;
 using Platform.ServiceDefaults.Security;
@@ -15,7 +15,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase("modeldb");
-        builder.AddRedisClient("cache");
+        builder.AddServiceCache("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
         builder.AddTenantPurge("model_aliases", "budgets", "usage_ledger", "idempotency_claims");

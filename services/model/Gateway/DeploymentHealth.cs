@@ -70,7 +70,7 @@ public sealed class DeploymentHealth(IConnectionMultiplexer redis, ILogger<Deplo
     {
         try
         {
-            redis.GetDatabase().ScriptEvaluate(RecordLatencyScript, [LatencyKey],
+            _ = redis.GetDatabase().ScriptEvaluateAsync(RecordLatencyScript, [LatencyKey],
                 [Id(deployment), latency.TotalMilliseconds.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()],
                 CommandFlags.FireAndForget);
         }

@@ -14,7 +14,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase("orchestratordb");
-        builder.AddRedisClient("cache");
+        builder.AddServiceCache("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
 

@@ -9,7 +9,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase("planningdb");
-        builder.AddRedisClient("cache");
+        builder.AddServiceCache("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddTenantPurge("plan_revisions", "plans");
 

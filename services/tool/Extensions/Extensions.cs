@@ -14,7 +14,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase("tooldb");
-        builder.AddRedisClient("cache");
+        builder.AddServiceCache("cache");
         builder.AddMigrations(typeof(Extensions).Assembly);
         builder.AddSecretProtection();
         // Approvals refer to invocations, so they go first.
