@@ -113,8 +113,29 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
         }
 
         await _app.RunCommandAsync("cache", "restart");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await _app.App.ResourceNotifications.WaitForResourceHealthyAsync("cache", timeout.Token);
+        await WaitUntilRedisAnswersAsync();
+    }
+
+    /// <summary>
+    /// Redis itself is asked, not the resource's health notifications: right after a restart those can still show the
+    /// stopped process's state, and waiting on them once failed a run whose Redis was already accepting connections.
+    /// </summary>
+    private async Task WaitUntilRedisAnswersAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            try
+            {
+                await using var redis = await ConnectionMultiplexer.ConnectAsync(_app.ConnectionString("cache"));
+                await redis.GetDatabase().PingAsync();
+                return;
+            }
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     private (Replica First, Replica Other) ServingReplicas()
