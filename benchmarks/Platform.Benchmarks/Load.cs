@@ -10,6 +10,9 @@ internal static class Load
     /// <summary>Before each measured step, so that the first step does not measure the services' JIT at work.</summary>
     public static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
 
+    /// <summary>The gateway's own time per request, upstream excluded.</summary>
+    public const string GatewayOverheadHeader = "x-platform-overhead-ms";
+
     public static readonly string Header = $"{"scenario",-36} {"conc",5} {"req/s",9} {"p50 ms",8} {"p99 ms",8} {"ovh p50",8} {"ovh p99",8} {"errors",7} {"cpu/req",8}";
 
     /// <summary>
@@ -18,7 +21,7 @@ internal static class Load
     /// CPU milliseconds per request the row gives (all its threads, user and system).
     /// </summary>
     public static async Task<string> MeasureAsync(
-        string scenario, HttpClient client, string path, Func<int, string> body, int concurrency, double seconds, string overheadHeader = "x-platform-overhead-ms",
+        string scenario, HttpClient client, string path, Func<int, string> body, int concurrency, double seconds, string overheadHeader = GatewayOverheadHeader,
         int? servicePid = null)
     {
         await RunAsync(client, path, body, concurrency, Warmup, overheadHeader);
@@ -38,7 +41,7 @@ internal static class Load
     /// measured first is mostly the JIT.
     /// </summary>
     public static Task WarmUpAsync(HttpClient client, string path, Func<int, string> body, TimeSpan duration) =>
-        RunAsync(client, path, body, concurrency: 8, duration, "x-platform-overhead-ms");
+        RunAsync(client, path, body, concurrency: 8, duration, GatewayOverheadHeader);
 
     /// <summary>The value at fraction <paramref name="p"/> of ascending <paramref name="sorted"/> (nearest rank).</summary>
     public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];

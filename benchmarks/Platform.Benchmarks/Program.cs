@@ -2,7 +2,7 @@ using System.Globalization;
 using Platform.Benchmarks;
 using Platform.TestSupport;
 
-// Usage: dotnet run -c Release -- <model|tools|plans|runs> [seconds per step] [runs: concurrencies, default 1,20]
+// Usage: dotnet run -c Release -- <model|traced|tools|plans|runs> [seconds per step] [runs: concurrencies, default 1,20]
 var suite = args.Length > 0 ? args[0] : "model";
 var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 int[] runConcurrencies = args.Length > 2 ? [.. args[2].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 20];
@@ -10,16 +10,25 @@ int[] runConcurrencies = args.Length > 2 ? [.. args[2].Split(',').Select(c => in
 var serviceEnvironment = (Environment.GetEnvironmentVariable("BENCH_SERVICE_ENVIRONMENT") ?? "")
     .Split(';', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('=', 2))
     .SelectMany(pair => PlatformApp.Services.Select(service => (service, pair[0], pair[1])));
-await using var platform = await PlatformApp.StartAsync(serviceEnvironment);
-var report = suite switch
+string report;
+if (suite == "traced")
 {
-    "model" => await ModelGatewaySuite.RunAsync(platform, seconds),
-    "tools" => await ToolServiceSuite.RunAsync(platform, seconds),
-    "plans" => await PlanningSuite.RunAsync(platform, seconds),
-    "runs" => await RunsSuite.RunAsync(platform, seconds, runConcurrencies),
-    _ => throw new ArgumentException($"Unknown suite '{suite}': model, tools, plans or runs."),
-};
+    await using var host = await AppHostProcess.StartAsync();
+    report = await ModelGatewaySuite.RunTracedAsync(host, seconds);
+}
+else
+{
+    await using var platform = await PlatformApp.StartAsync(serviceEnvironment);
+    report = suite switch
+    {
+        "model" => await ModelGatewaySuite.RunAsync(platform, seconds),
+        "tools" => await ToolServiceSuite.RunAsync(platform, seconds),
+        "plans" => await PlanningSuite.RunAsync(platform, seconds),
+        "runs" => await RunsSuite.RunAsync(platform, seconds, runConcurrencies),
+        _ => throw new ArgumentException($"Unknown suite '{suite}': model, traced, tools, plans or runs."),
+    };
+}
 
 Console.WriteLine();
-Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per step after a 1 s warm-up.");
+Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per step, each after its warm-up.");
 Console.WriteLine(report);

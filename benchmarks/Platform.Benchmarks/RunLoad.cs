@@ -51,14 +51,14 @@ internal sealed class RunLoad(HttpClient orchestrator, string agent)
         using var accepted = await orchestrator.PostAsJsonAsync("v1/runs", new { agent, goal = Goal() });
         if (accepted.StatusCode != HttpStatusCode.Accepted)
         {
-            return new FinishedRun(null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, $"POST {(int)accepted.StatusCode}");
+            return new FinishedRun(null, Stopwatch.GetElapsedTime(started).TotalMilliseconds, null, null, $"POST {(int)accepted.StatusCode}");
         }
 
         var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         using var events = await orchestrator.GetAsync($"v1/runs/{id}/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(timeout.Token));
-        DateTimeOffset? planned = null;
+        DateTimeOffset? planning = null, planned = null;
         var type = "";
         while (await reader.ReadLineAsync(timeout.Token) is { } line)
         {
@@ -67,22 +67,30 @@ internal sealed class RunLoad(HttpClient orchestrator, string agent)
                 type = line["event: ".Length..];
                 if (FinalEvents.Contains(type))
                 {
-                    return new FinishedRun(id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, planned, type);
+                    return new FinishedRun(id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, planning, planned, type);
                 }
             }
-            else if (type == "run.planned" && line.StartsWith("data: ", StringComparison.Ordinal))
+            else if (type is "run.planning" or "run.planned" && line.StartsWith("data: ", StringComparison.Ordinal))
             {
                 using var data = JsonDocument.Parse(line["data: ".Length..]);
-                planned = data.RootElement.GetProperty("at").GetDateTimeOffset();
+                var at = data.RootElement.GetProperty("at").GetDateTimeOffset();
+                if (type == "run.planning")
+                {
+                    planning = at;
+                }
+                else
+                {
+                    planned = at;
+                }
             }
         }
 
-        return new FinishedRun(id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, planned, "stream ended early");
+        return new FinishedRun(id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, planning, planned, "stream ended early");
     }
 }
 
-/// <summary>A run a worker saw to its end: its final event (or what went wrong) and when it was planned.</summary>
-internal sealed record FinishedRun(string? Id, double LatencyMs, DateTimeOffset? Planned, string End);
+/// <summary>A run a worker saw to its end: its final event (or what went wrong), when planning began and when it was planned.</summary>
+internal sealed record FinishedRun(string? Id, double LatencyMs, DateTimeOffset? Planning, DateTimeOffset? Planned, string End);
 
 internal sealed record RunBatch(List<FinishedRun> Runs, TimeSpan Elapsed)
 {
@@ -91,7 +99,8 @@ internal sealed record RunBatch(List<FinishedRun> Runs, TimeSpan Elapsed)
     public double RunsPerSecond => Succeeded / Elapsed.TotalSeconds;
 
     /// <summary>
-    /// The report row, and where a run's time went (medians): accepted to planned (the planning call), each step from
+    /// The report row, and where a run's time went (medians): accepted to the <c>run.planning</c> event (a worker took the
+    /// run), from there to <c>run.planned</c> (the planning call and the plan's commit), each step from
     /// its first attempt's start to its finish, dispatch (the start of a step's first attempt, on the executor's clock,
     /// less the moment it became ready: the last finish of the steps it depends on, or the run's <c>run.planned</c>
     /// event for the first), the last step's finish to the run's, and what is left of the client's latency (the POST,
@@ -109,7 +118,7 @@ internal sealed record RunBatch(List<FinishedRun> Runs, TimeSpan Elapsed)
             var run = await orchestrator.GetFromJsonAsync<JsonElement>($"v1/runs/{finished.Id}");
             var steps = run.GetProperty("steps").EnumerateArray().ToList();
             var byId = steps.ToDictionary(s => s.GetProperty("id").GetString()!);
-            if (steps.Count != 3 || finished.Planned is not { } planned)
+            if (steps.Count != 3 || finished.Planning is not { } planning || finished.Planned is not { } planned)
             {
                 errors++;
                 continue;
@@ -117,7 +126,8 @@ internal sealed record RunBatch(List<FinishedRun> Runs, TimeSpan Elapsed)
 
             var created = run.GetProperty("createdAt").GetDateTimeOffset();
             var ended = run.GetProperty("finishedAt").GetDateTimeOffset();
-            Add("planning", (planned - created).TotalMilliseconds);
+            Add("accepted to planning", (planning - created).TotalMilliseconds);
+            Add("planning", (planned - planning).TotalMilliseconds);
             for (var i = 0; i < steps.Count; i++)
             {
                 var step = steps[i];
