@@ -2,7 +2,7 @@ using System.Globalization;
 using Platform.Benchmarks;
 using Platform.TestSupport;
 
-// Usage: dotnet run -c Release -- <model|traced|tools|plans|runs> [seconds per step] [runs: concurrencies, default 1,20]
+// Usage: dotnet run -c Release -- <model|traced|embeddings|tools|plans|runs> [seconds per step] [runs: concurrencies, default 1,20]
 var suite = args.Length > 0 ? args[0] : "model";
 var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 int[] runConcurrencies = args.Length > 2 ? [.. args[2].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 20];
@@ -22,10 +22,11 @@ else
     report = suite switch
     {
         "model" => await ModelGatewaySuite.RunAsync(platform, seconds),
+        "embeddings" => await EmbeddingsSuite.RunAsync(platform, seconds),
         "tools" => await ToolServiceSuite.RunAsync(platform, seconds),
         "plans" => await PlanningSuite.RunAsync(platform, seconds),
         "runs" => await RunsSuite.RunAsync(platform, seconds, runConcurrencies),
-        _ => throw new ArgumentException($"Unknown suite '{suite}': model, traced, tools, plans or runs."),
+        _ => throw new ArgumentException($"Unknown suite '{suite}': model, traced, embeddings, tools, plans or runs."),
     };
 }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Model.Catalog;
+using Platform.Model.Providers;
 using Platform.ServiceDefaults.Authentication;
 
 namespace Platform.Model.Apis;
@@ -16,12 +17,17 @@ public static class ModelsApi
         return app;
     }
 
-    /// <summary>OpenAI's model list shape, so any OpenAI client can discover the gateway's aliases.</summary>
-    public static async Task<Ok<ModelListDto>> ListModels(HttpContext context, ModelCatalog catalog)
+    /// <summary>
+    /// OpenAI's model list shape, so any OpenAI client can discover the gateway's aliases; beside it, what each alias
+    /// serves and whether any of its deployments is the simulator, whose answers are not a language model's.
+    /// </summary>
+    public static async Task<Ok<ModelListDto>> ListModels(HttpContext context, ModelCatalog catalog, ProviderRegistry providers)
     {
         var tenantId = context.User.TenantId();
         var models = (await catalog.ListAsync(tenantId))
-            .Select(m => new ModelDto(m.Route.Alias, "model", Created(m.UpdatedAt), OwnedBy(m.Route)))
+            .Select(m => new ModelDto(m.Route.Alias, "model", Created(m.UpdatedAt), OwnedBy(m.Route),
+                [.. m.Route.Deployments.SelectMany(d => providers.Capabilities(d.Provider)).Distinct().Order(StringComparer.Ordinal)],
+                m.Route.Deployments.Any(d => d.Provider == SimulatorProvider.ProviderName)))
             .ToArray();
         return TypedResults.Ok(new ModelListDto("list", models));
     }
@@ -41,4 +47,6 @@ public sealed record ModelDto(
     string Id,
     [property: JsonPropertyName("object")] string Object,
     long Created,
-    [property: JsonPropertyName("owned_by")] string OwnedBy);
+    [property: JsonPropertyName("owned_by")] string OwnedBy,
+    string[] Capabilities,
+    bool Simulated);

@@ -61,7 +61,7 @@ public static partial class AliasValidation
             Fail("provider", $"One of: {string.Join(", ", providers.Names)}.");
         }
 
-        if (deployment.BaseUrl is not null || (deployment.Provider is not null && deployment.Provider != SimulatorProvider.ProviderName))
+        if (deployment.BaseUrl is not null || deployment.Provider is not (null or SimulatorProvider.ProviderName or LocalEmbeddingProvider.ProviderName))
         {
             if (BaseUrlProblem(deployment.BaseUrl) is { } problem)
             {

@@ -29,6 +29,7 @@ internal static class Extensions
         builder.Services.AddSingleton<IChatProvider, SimulatorProvider>();
         builder.Services.AddSingleton<IChatProvider, OpenAiProvider>();
         builder.Services.AddSingleton<IChatProvider, AnthropicProvider>();
+        builder.Services.AddSingleton<IEmbeddingProvider, LocalEmbeddingProvider>();
         builder.Services.AddSingleton<DeploymentHealth>();
         builder.Services.AddSingleton<ChatRouter>();
         builder.Services.AddSingleton<ResponseCache>();

@@ -16,30 +16,26 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
     /// <summary>Embeddings go to the alias's deployments whose provider has them, with the same retries and fallbacks.</summary>
     public async Task<(ModelDeployment Deployment, EmbeddingResult Result)> EmbedAsync(EmbeddingRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var capable = route with { Deployments = route.Deployments.Where(d => providers.Embeddings(d.Provider) is not null).ToList() };
-        if (capable.Deployments.Count == 0)
-        {
-            throw new RoutingException(OpenAiError.InvalidRequest($"The model '{route.Alias}' does not support embeddings.", "model", "model_not_supported"));
-        }
-
-        var routed = await RouteAsync(TokenCounter.PerDeployment(c => request.Inputs.Sum(c.Count)), capable,
+        var capable = Capable(route, d => providers.Embeddings(d.Provider) is not null, "embeddings");
+        // Each input is embedded on its own: it is the longest that must fit the model's window, not their sum.
+        var routed = await RouteAsync(TokenCounter.PerDeployment(c => request.Inputs.Max(c.Count)), capable,
             (deployment, token) => providers.Embeddings(deployment.Provider)!.EmbedAsync(request, deployment, token), cancellationToken);
         return (routed.Deployment, routed.Result);
     }
 
     public async Task<RoutedCompletion> CompleteAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var routed = await RouteAsync(TokenCounter.PerDeployment(c => c.Prompt(request)), route,
-            (deployment, token) => providers.For(deployment.Provider).CompleteAsync(request, deployment, token), cancellationToken);
+        var routed = await RouteAsync(TokenCounter.PerDeployment(c => c.Prompt(request)), ChatCapable(route),
+            (deployment, token) => providers.Chat(deployment.Provider)!.CompleteAsync(request, deployment, token), cancellationToken);
         return new RoutedCompletion(routed.Deployment, routed.Result, routed.Elapsed);
     }
 
     /// <summary>Returns once a deployment has produced its first chunk; from then on the stream is never retried.</summary>
     public async Task<RoutedStream> StreamAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var routed = await RouteAsync(TokenCounter.PerDeployment(c => c.Prompt(request)), route, async (deployment, token) =>
+        var routed = await RouteAsync(TokenCounter.PerDeployment(c => c.Prompt(request)), ChatCapable(route), async (deployment, token) =>
         {
-            var stream = providers.For(deployment.Provider).StreamAsync(request, deployment, cancellationToken).GetAsyncEnumerator(token);
+            var stream = providers.Chat(deployment.Provider)!.StreamAsync(request, deployment, cancellationToken).GetAsyncEnumerator(token);
             try
             {
                 if (!await stream.MoveNextAsync())
@@ -61,6 +57,17 @@ public sealed class ChatRouter(ProviderRegistry providers, DeploymentHealth heal
             return stream;
         }, cancellationToken);
         return new RoutedStream(routed.Deployment, routed.Result, routed.Elapsed);
+    }
+
+    private ModelRoute ChatCapable(ModelRoute route) => Capable(route, d => providers.Chat(d.Provider) is not null, "chat completions");
+
+    /// <summary>The alias's deployments whose provider serves <paramref name="what"/>; none is the request's mistake.</summary>
+    private static ModelRoute Capable(ModelRoute route, Func<ModelDeployment, bool> serves, string what)
+    {
+        var capable = route with { Deployments = route.Deployments.Where(serves).ToList() };
+        return capable.Deployments.Count > 0
+            ? capable
+            : throw new RoutingException(OpenAiError.InvalidRequest($"The model '{route.Alias}' does not support {what}.", "model", "model_not_supported"));
     }
 
     private async Task<(ModelDeployment Deployment, T Result, TimeSpan Elapsed)> RouteAsync<T>(

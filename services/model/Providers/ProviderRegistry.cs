@@ -1,15 +1,24 @@
 namespace Platform.Model.Providers;
 
-public sealed class ProviderRegistry(IEnumerable<IChatProvider> providers)
+/// <summary>
+/// The providers by name: chat ones, some of which embed too, and those that only embed (the local model).
+/// </summary>
+public sealed class ProviderRegistry(IEnumerable<IChatProvider> chat, IEnumerable<IEmbeddingProvider> embeddingOnly)
 {
-    public IEmbeddingProvider? Embeddings(string name) => _providers.GetValueOrDefault(name) as IEmbeddingProvider;
+    private readonly Dictionary<string, IChatProvider> _chat = chat.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
-    private readonly Dictionary<string, IChatProvider> _providers = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
+    private readonly Dictionary<string, IEmbeddingProvider> _embeddings =
+        chat.OfType<IEmbeddingProvider>().Concat(embeddingOnly).ToDictionary(p => p.Name, StringComparer.Ordinal);
 
-    public IEnumerable<string> Names => _providers.Keys;
+    public IEnumerable<string> Names => _chat.Keys.Union(_embeddings.Keys, StringComparer.Ordinal);
 
-    public bool Has(string name) => _providers.ContainsKey(name);
+    public bool Has(string name) => _chat.ContainsKey(name) || _embeddings.ContainsKey(name);
 
-    public IChatProvider For(string name) =>
-        _providers.TryGetValue(name, out var provider) ? provider : throw new InvalidOperationException($"No provider named '{name}' is registered.");
+    public IChatProvider? Chat(string name) => _chat.GetValueOrDefault(name);
+
+    public IEmbeddingProvider? Embeddings(string name) => _embeddings.GetValueOrDefault(name);
+
+    /// <summary>What a deployment on <paramref name="name"/> can serve, as <c>/v1/models</c> lists it.</summary>
+    public IEnumerable<string> Capabilities(string name) =>
+        new[] { ("chat", _chat.ContainsKey(name)), ("embeddings", _embeddings.ContainsKey(name)) }.Where(c => c.Item2).Select(c => c.Item1);
 }

