@@ -37,7 +37,7 @@ internal static partial class ServiceMetrics
             for (var attempt = 1; ; attempt++)
             {
                 var scrape = await ScrapeAsync(platform, metricsKey);
-                List<string> missing = [.. expressions.SelectMany(e => MetricNames(e.Expr).Where(name => !scrape.Names.Contains(name)).Select(name => $"{e.Owner}: {name}"))];
+                List<string> missing = [.. expressions.SelectMany(e => MetricNames(e.Expr).Where(name => !scrape.Names.Contains(name)).Select(name => $"{e.Owner}: {name}")).Distinct()];
                 if (missing.Count == 0 || attempt == 40)
                 {
                     return (scrape, missing);
