@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Authentication;
 using YamlDotNet.RepresentationModel;
@@ -12,55 +11,21 @@ namespace Platform.Tests;
 /// scope may read.
 /// </summary>
 [Collection(PlatformCollection.Name)]
-public sealed partial class AlertRulesTests(PlatformFixture platform)
+public sealed class AlertRulesTests(PlatformFixture platform)
 {
-    private static readonly string[] Services = ["orchestrator", "planning", "model", "tool", "dashboard"];
-
-    // Written by Prometheus itself, not by a service.
-    private static readonly HashSet<string> PrometheusOwn = ["up"];
-
-    private static readonly HashSet<string> PromQlWords =
-    [
-        "sum", "min", "max", "avg", "count", "rate", "irate", "increase", "histogram_quantile", "by", "without", "on", "ignoring",
-        "group_left", "group_right", "and", "or", "unless", "bool", "offset", "abs", "absent", "clamp_min", "clamp_max",
-    ];
-
     [Fact]
     public async Task EveryMetricAnAlertReadsIsExportedByAService()
     {
-        var metricsKey = await platform.IssueKeyAsync(ApiKeys.SystemTenant, Scopes.Metrics);
-        await ProduceEveryMetricAsync();
+        var rules = Rules();
 
-        var exported = new HashSet<string>(StringComparer.Ordinal);
-        var checks = new HashSet<string>(StringComparer.Ordinal);
-        var missing = new List<string>();
-        for (var attempt = 0; attempt < 40; attempt++)
-        {
-            exported.Clear();
-            foreach (var service in Services)
-            {
-                using var client = platform.AppHost.Client(service, metricsKey);
-                var text = await client.GetStringAsync("/metrics");
-                exported.UnionWith(SampleName().Matches(text).Select(m => m.Groups["name"].Value));
-                checks.UnionWith(HealthCheck().Matches(text).Select(m => m.Groups["check"].Value));
-            }
+        var (scrape, missing) = await ServiceMetrics.ScrapeUntilExportedAsync(platform, rules);
 
-            missing = [.. Rules().SelectMany(r => MetricNames(r.Expr).Where(name => !exported.Contains(name)).Select(name => $"{r.Alert}: {name}"))];
-            if (missing.Count == 0)
-            {
-                break;
-            }
-
-            // Gauges read from the databases refresh every 15 to 30 s.
-            await Task.Delay(1000);
-        }
-
-        Assert.True(missing.Count == 0, $"Not exported: {string.Join(", ", missing)}. Exported: {string.Join(" ", exported.Where(n => n.StartsWith("platform_", StringComparison.Ordinal)))}");
-        Assert.True(Rules().Count >= 8);
+        Assert.True(missing.Count == 0, $"Not exported: {string.Join(", ", missing)}. Exported: {string.Join(" ", scrape.Names.Where(n => n.StartsWith("platform_", StringComparison.Ordinal)))}");
+        Assert.True(rules.Count >= 8);
 
         // The dependency alerts select health checks by name: the names they match must be the services' own.
-        Assert.Contains(checks, c => Regex.IsMatch(c, "(?i).*(postgres|npgsql).*"));
-        Assert.Contains(checks, c => Regex.IsMatch(c, "(?i).*redis.*"));
+        Assert.Contains(scrape.Checks, c => Regex.IsMatch(c, "(?i).*(postgres|npgsql).*"));
+        Assert.Contains(scrape.Checks, c => Regex.IsMatch(c, "(?i).*redis.*"));
     }
 
     [Fact]
@@ -77,24 +42,6 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.Forbidden, (await system.GetAsync("/metrics")).StatusCode);
     }
 
-    /// <summary>A tenant with a budget that spends, and a tool call, so the gauges and histograms that need data have some.</summary>
-    private async Task ProduceEveryMetricAsync()
-    {
-        var (tenantId, key) = await platform.NewTenantAsync("admin");
-        using (var admin = platform.Admin("model"))
-        {
-            (await admin.PutAsJsonAsync($"/v1/budgets/tenants/{tenantId}", new { dailyUsd = 100 })).EnsureSuccessStatusCode();
-        }
-
-        using (var model = platform.AppHost.Client("model", key))
-        {
-            (await model.PostAsJsonAsync("/v1/chat/completions", new { model = "simulator", messages = new[] { new { role = "user", content = "hi" } } })).EnsureSuccessStatusCode();
-        }
-
-        using var tool = platform.AppHost.Client("tool", key);
-        (await tool.PostAsJsonAsync("/v1/tools/builtin.calculator/invocations", new { idempotencyKey = Guid.NewGuid().ToString(), arguments = new { expression = "1 + 1" } })).EnsureSuccessStatusCode();
-    }
-
     private static List<(string Alert, string Expr)> Rules()
     {
         var yaml = new YamlStream();
@@ -107,30 +54,4 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
         return [.. groups.Cast<YamlMappingNode>().SelectMany(g => ((YamlSequenceNode)g["rules"]).Cast<YamlMappingNode>())
             .Select(r => (((YamlScalarNode)r["alert"]).Value!, ((YamlScalarNode)r["expr"]).Value!))];
     }
-
-    /// <summary>The metric names of a PromQL expression: what is left once label matchers, groupings, ranges, numbers and functions are gone.</summary>
-    private static IEnumerable<string> MetricNames(string expr)
-    {
-        var stripped = Grouping().Replace(Matchers().Replace(Ranges().Replace(expr, " "), " "), " ");
-        return Identifier().Matches(stripped).Select(m => m.Value)
-            .Where(name => !PromQlWords.Contains(name) && !PrometheusOwn.Contains(name) && !char.IsDigit(name[0])).Distinct();
-    }
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", RegexOptions.Multiline)]
-    private static partial Regex SampleName();
-
-    [GeneratedRegex(@"^platform_health_check_status\{[^}]*check=""(?<check>[^""]*)""", RegexOptions.Multiline)]
-    private static partial Regex HealthCheck();
-
-    [GeneratedRegex(@"\{[^}]*\}")]
-    private static partial Regex Matchers();
-
-    [GeneratedRegex(@"\[[^\]]*\]")]
-    private static partial Regex Ranges();
-
-    [GeneratedRegex(@"\b(by|without|on|ignoring)\s*\([^)]*\)")]
-    private static partial Regex Grouping();
-
-    [GeneratedRegex(@"\b[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()")]
-    private static partial Regex Identifier();
 }

@@ -235,7 +235,7 @@ public sealed class ChatGateway(
     private void Finish(HttpContext context, Activity? activity, Outcome outcome, long started)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
-        GatewayTelemetry.Completed(activity, outcome.RequestModel, outcome.Provider, outcome.ResponseModel, outcome.Usage, outcome.CostUsd,
+        GatewayTelemetry.Completed(activity, context.User.TenantId(), outcome.RequestModel, outcome.Provider, outcome.ResponseModel, outcome.Usage, outcome.CostUsd,
             outcome.CacheHit, elapsed, outcome.ErrorType);
         ledger.Record(new UsageRecord(
             time.GetUtcNow().UtcDateTime, context.User.TenantId(), context.User.KeyId(), outcome.RequestModel, outcome.Deployment,
@@ -250,6 +250,7 @@ public sealed class ChatGateway(
         context.Response.Headers["x-platform-provider"] = provider;
         context.Response.Headers["x-platform-deployment"] = deployment;
         context.Response.Headers["x-platform-overhead-ms"] = Math.Max(0, overhead.TotalMilliseconds).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        GatewayTelemetry.GatewayOverhead(overhead);
     }
 
     /// <summary>What became of a request, for the ledger, the budget and telemetry.</summary>

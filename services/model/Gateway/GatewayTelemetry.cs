@@ -15,6 +15,16 @@ public static class GatewayTelemetry
     private static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>(
         "gen_ai.client.token.usage", "{token}", "Tokens used by GenAI operations through the gateway");
 
+    // By tenant, like the budget gauge: spend is what an operator reads per tenant, and tenants are few next to requests.
+    // The unit is an annotation so that the Prometheus name stays platform_model_spend_usd_total.
+    private static readonly Counter<double> Spend = Meter.CreateCounter<double>(
+        "platform.model.spend.usd", "{USD}", "What the gateway's answers cost, by tenant");
+
+    // The gateway's own time is milliseconds, far below the default buckets' resolution.
+    private static readonly Histogram<double> OverheadDuration = Meter.CreateHistogram<double>(
+        "platform.model.gateway.overhead", "s", "Time a chat request spent in the gateway itself, upstream time excluded",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+
     public static Activity? StartChat(string requestModel)
     {
         var activity = Source.StartActivity($"chat {requestModel}", ActivityKind.Client);
@@ -23,7 +33,10 @@ public static class GatewayTelemetry
         return activity;
     }
 
-    public static void Completed(Activity? activity, string requestModel, string? provider, string? responseModel, Usage? usage, decimal costUsd,
+    /// <summary>The gateway's own share of a request, as its <c>x-platform-overhead-ms</c> header reports it.</summary>
+    public static void GatewayOverhead(TimeSpan overhead) => OverheadDuration.Record(Math.Max(0, overhead.TotalSeconds));
+
+    public static void Completed(Activity? activity, string tenantId, string requestModel, string? provider, string? responseModel, Usage? usage, decimal costUsd,
         bool cacheHit, TimeSpan duration, string? errorType)
     {
         var tags = new TagList
@@ -39,6 +52,7 @@ public static class GatewayTelemetry
         }
 
         Duration.Record(duration.TotalSeconds, tags);
+        Spend.Add((double)costUsd, new KeyValuePair<string, object?>("tenant", tenantId));
         if (usage is not null)
         {
             TokenUsage.Record(usage.PromptTokens, [.. tags, new("gen_ai.token.type", "input")]);
