@@ -51,6 +51,14 @@ public sealed class PlatformApp : IAsyncDisposable
             .. settings.Select(s => $"--{s}"),
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
+        foreach (var service in Services)
+        {
+            // The test host runs no Aspire dashboard, yet Aspire still points every service's OTLP exporter at the
+            // dashboard's default address: with nothing listening there, each service would record every span and
+            // log only to fail sending it, and measure that cost in every benchmark.
+            builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
+
         foreach (var (service, setting, value) in serviceSettings)
         {
             builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment(setting.Replace(":", "__", StringComparison.Ordinal), value);
