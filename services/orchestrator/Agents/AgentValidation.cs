@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Platform.Tool.Schemas;
+using Platform.ServiceDefaults.Json;
 
 namespace Platform.Orchestrator.Agents;
 

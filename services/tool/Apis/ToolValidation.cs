@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Platform.Tool.Invocations;
 using Platform.Tool.Registry;
-using Platform.Tool.Schemas;
+using Platform.ServiceDefaults.Json;
 
 namespace Platform.Tool.Apis;
 
