@@ -7,6 +7,7 @@ using Platform.Tool.Builtins;
 using Platform.Tool.Mcp;
 using Platform.Tool.Registry;
 using StackExchange.Redis;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Tool.Invocations;
 
@@ -34,9 +35,11 @@ public sealed partial class InvocationEngine(
             return InvocationOutcome.NotFound();
         }
 
-        if (request.IdempotencyKey is not { Length: > 0 and <= 200 } idempotencyKey)
+        if (request.IdempotencyKey is not { } idempotencyKey || !IdempotencyKeys.IsValid(idempotencyKey))
         {
-            return InvocationOutcome.Invalid([new SchemaViolation("", "idempotencyKey", "An idempotencyKey of 1 to 200 characters is required.")], "idempotencyKey");
+            return InvocationOutcome.Invalid(
+                [new SchemaViolation("", "idempotencyKey", $"An idempotencyKey of 1 to {IdempotencyKeys.MaxLength} printable ASCII characters without spaces is required.")],
+                "idempotencyKey");
         }
 
         if (request.RunId is { Length: > 200 } || request.StepId is { Length: > 200 })
