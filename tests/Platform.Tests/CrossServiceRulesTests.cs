@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -137,44 +135,7 @@ public sealed class CrossServiceRulesTests(PlatformFixture platform)
         }
     }
 
-    /// <summary>Written by hand on a socket: HttpClient joins a repeated header into one line, which is not a repeat on the wire.</summary>
-    private async Task<(int Status, string Body)> SendRawAsync(string service, string method, string path, string[] headers, string body)
-    {
-        var url = platform.AppHost.Url(service);
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(url.Host, url.Port);
-        await using var stream = tcp.GetStream();
-        var request = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"{method} {path} HTTP/1.1\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Host: {url.Authority}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Authorization: Bearer {platform.AppHost.AdminApiKey}\r\n")
-            .Append(string.Concat(headers.Select(h => h + "\r\n")))
-            .Append(CultureInfo.InvariantCulture, $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n")
-            .Append(body)
-            .ToString();
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(request));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var answer = await reader.ReadToEndAsync();
-        var status = int.Parse(answer.Split(' ', 3)[1], CultureInfo.InvariantCulture);
-        var content = answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
-        return (status, Unchunked(answer, content));
-    }
-
-    private static string Unchunked(string answer, string content)
-    {
-        if (!answer.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase))
-        {
-            return content;
-        }
-
-        var text = new StringBuilder();
-        while (content.IndexOf("\r\n", StringComparison.Ordinal) is var end and > 0
-            && int.TryParse(content[..end], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size) && size > 0)
-        {
-            text.Append(content.AsSpan(end + 2, size));
-            content = content[(end + 2 + size + 2)..];
-        }
-
-        return text.ToString();
-    }
+    private Task<(int Status, string Body)> SendRawAsync(string service, string method, string path, string[] headers, string body) =>
+        RawHttp.SendAsync(platform.AppHost.Url(service), platform.AppHost.AdminApiKey, method, path,
+            [.. headers, "Content-Type: application/json", $"Content-Length: {Encoding.UTF8.GetByteCount(body)}"], "\r\n" + body);
 }
