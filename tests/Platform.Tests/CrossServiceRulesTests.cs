@@ -94,7 +94,8 @@ public sealed class CrossServiceRulesTests(PlatformFixture platform)
     {
         var (_, key) = await platform.NewTenantAsync("admin", "runs", "agents", "tools", "models");
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
-        using var tool = platform.AppHost.Client("tool", key);
+        // MCP servers are registered by platform admins only.
+        using var tool = platform.Admin("tool");
         using var model = platform.AppHost.Client("model", key);
 
         await AssertRefusedAsync(await orchestrator.PostAsJsonAsync("/v1/agents", new { name = "hooked", model = "simulator", webhookUrl = url }), "webhookUrl");
