@@ -69,10 +69,10 @@ public static class OutboundGuard
             || (b[0] == 192 && b[1] == 0 && b[2] == 0);
     }
 
-    /// <summary>Only http and https, so no other scheme handler is reachable through a tenant's URL.</summary>
+    /// <summary>The <see cref="HttpUrl"/> rule's scheme and host, checked again on every hop.</summary>
     public static void CheckScheme(Uri url)
     {
-        if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https"))
+        if (!HttpUrl.IsHttp(url))
         {
             throw new BlockedRequestException($"Only absolute http and https URLs are allowed, not '{url}'.");
         }

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 
 namespace Platform.Tests;
@@ -45,47 +42,7 @@ public sealed class EmptyBodyTests(PlatformFixture platform)
         Assert.Contains("body", problem.RootElement.GetProperty("detail").GetString()!, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>
-    /// Written by hand on a socket: HttpClient always adds <c>Content-Length: 0</c> to an empty body, which is not what
-    /// a client that sends the header alone puts on the wire.
-    /// </summary>
-    private async Task<(int Status, string Body)> SendRawAsync(string service, string method, string path, bool chunkedEmptyBody)
-    {
-        var url = platform.AppHost.Url(service);
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(url.Host, url.Port);
-        await using var stream = tcp.GetStream();
-        var request = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"{method} {path} HTTP/1.1\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Host: {url.Authority}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Authorization: Bearer {platform.AppHost.AdminApiKey}\r\n")
-            .Append("Content-Type: application/json\r\nAccept: application/json\r\nConnection: close\r\n")
-            .Append(chunkedEmptyBody ? "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" : "\r\n")
-            .ToString();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var answer = await reader.ReadToEndAsync();
-        var status = int.Parse(answer.Split(' ', 3)[1], CultureInfo.InvariantCulture);
-        var body = answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
-        return (status, Dechunk(body));
-    }
-
-    private static string Dechunk(string body)
-    {
-        var text = new StringBuilder();
-        var rest = body;
-        while (rest.IndexOf("\r\n", StringComparison.Ordinal) is var end and > 0
-            && int.TryParse(rest[..end], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size))
-        {
-            if (size == 0)
-            {
-                return text.ToString();
-            }
-
-            text.Append(rest.AsSpan(end + 2, size));
-            rest = rest[(end + 2 + size + 2)..];
-        }
-
-        return text.Length > 0 ? text.ToString() : body;
-    }
+    private Task<(int Status, string Body)> SendRawAsync(string service, string method, string path, bool chunkedEmptyBody) =>
+        RawHttp.SendAsync(platform.AppHost.Url(service), platform.AppHost.AdminApiKey, method, path, ["Content-Type: application/json", "Accept: application/json"],
+            chunkedEmptyBody ? "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" : "\r\n");
 }

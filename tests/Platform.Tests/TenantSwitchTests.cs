@@ -25,7 +25,7 @@ public sealed class TenantSwitchTests(PlatformFixture platform)
 
         var me = await asTenant.GetFromJsonAsync<JsonElement>("/v1/me");
         Assert.Equal(tenantId, me.GetProperty("tenantId").GetString());
-        Assert.Contains(runId, await asTenant.GetStringAsync("/v1/runs?limit=500"), StringComparison.Ordinal);
+        Assert.Contains(runId, await asTenant.GetStringAsync("/v1/runs?limit=200"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await asTenant.GetAsync($"/v1/runs/{runId}")).StatusCode);
         Assert.Contains(invocationId!, await asTenantTools.GetStringAsync("/v1/invocations"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/v1/runs/{runId}")).StatusCode);
@@ -99,7 +99,7 @@ public sealed class TenantSwitchTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.Forbidden, (await secondActing.GetAsync("/v1/runs")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await secondToolsActing.GetAsync("/v1/invocations")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await second.GetAsync($"/v1/runs/{runId}")).StatusCode);
-        Assert.DoesNotContain(runId, await second.GetStringAsync("/v1/runs?limit=500"), StringComparison.Ordinal);
+        Assert.DoesNotContain(runId, await second.GetStringAsync("/v1/runs?limit=200"), StringComparison.Ordinal);
     }
 
     private static HttpClient Acting(HttpClient client, string tenantId)

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Dashboard.Session;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Dashboard.Clients;
 
@@ -10,12 +12,24 @@ public sealed class OrchestratorClient(HttpClient http, IHttpClientFactory facto
 {
     public const string EventsClientName = "orchestrator-events";
 
+    /// <summary>The latest <paramref name="limit"/> runs, newest first, read a page of at most <see cref="Paging.MaxLimit"/> at a time.</summary>
     public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(string? agent, string? state, int limit, CancellationToken cancellationToken)
     {
-        var query = $"/v1/runs?limit={limit}";
-        query += string.IsNullOrEmpty(agent) ? "" : $"&agent={Uri.EscapeDataString(agent)}";
-        query += string.IsNullOrEmpty(state) ? "" : $"&state={Uri.EscapeDataString(state)}";
-        return await SendAsync<IReadOnlyList<RunSummary>>(HttpMethod.Get, query, cancellationToken) ?? [];
+        var filter = (string.IsNullOrEmpty(agent) ? "" : $"&agent={Uri.EscapeDataString(agent)}") + (string.IsNullOrEmpty(state) ? "" : $"&state={Uri.EscapeDataString(state)}");
+        var runs = new List<RunSummary>();
+        while (runs.Count < limit)
+        {
+            var take = Math.Min(limit - runs.Count, Paging.MaxLimit);
+            var before = runs.Count == 0 ? "" : $"&before={Uri.EscapeDataString(runs[^1].CreatedAt.ToString("O", CultureInfo.InvariantCulture))}";
+            var page = await SendAsync<IReadOnlyList<RunSummary>>(HttpMethod.Get, $"/v1/runs?limit={take}{filter}{before}", cancellationToken) ?? [];
+            runs.AddRange(page);
+            if (page.Count < take)
+            {
+                break;
+            }
+        }
+
+        return runs;
     }
 
     public Task<Run?> GetRunAsync(Guid id, CancellationToken cancellationToken) =>

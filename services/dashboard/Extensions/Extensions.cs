@@ -11,6 +11,7 @@ using Platform.Dashboard.Status;
 using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Data;
 using StackExchange.Redis;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Dashboard.Extensions;
 
@@ -42,13 +43,7 @@ internal static class Extensions
         builder.Services.AddHttpClient<ModelClient>(c => c.BaseAddress = new Uri("http://model"));
 
         // A run's event stream stays open until the run ends: no attempt or total timeout may cut it.
-#pragma warning disable EXTEXP0001 // Experimental since 8.x, and the one documented way to take a client out of the service defaults.
-        builder.Services.AddHttpClient(OrchestratorClient.EventsClientName, c =>
-        {
-            c.BaseAddress = new Uri("http://orchestrator");
-            c.Timeout = Timeout.InfiniteTimeSpan;
-        }).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        builder.Services.AddUnretriedServiceClient(OrchestratorClient.EventsClientName, "orchestrator", Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>A visitor without a valid key who asks for a page (not an API) is sent to the sign-in page.</summary>

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Model.Budgets;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Apis;
 
@@ -41,10 +42,10 @@ public static partial class BudgetsApi
 
         if (limits.Rpm is not null || limits.Tpm is not null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [limits.Rpm is not null ? "rpm" : "tpm"] = ["Rate limits are set per key."] });
+            return ValidationProblems.For(limits.Rpm is not null ? "rpm" : "tpm", "Rate limits are set per key.");
         }
 
-        return Validate(tenantId, null, limits) is { } errors ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await budgets.PutAsync(tenantId, "", limits));
+        return Validate(tenantId, null, limits) is { } errors ? ValidationProblems.For(errors) : TypedResults.Ok(await budgets.PutAsync(tenantId, "", limits));
     }
 
     public static async Task<Results<NoContent, NotFound, ForbidHttpResult>> DeleteTenantBudget(string tenantId, HttpContext context, BudgetStore budgets)
@@ -65,7 +66,7 @@ public static partial class BudgetsApi
             return TypedResults.NotFound();
         }
 
-        return Validate(tenantId, keyId, limits) is { } errors ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await budgets.PutAsync(tenantId, keyId, limits));
+        return Validate(tenantId, keyId, limits) is { } errors ? ValidationProblems.For(errors) : TypedResults.Ok(await budgets.PutAsync(tenantId, keyId, limits));
     }
 
     public static async Task<Results<NoContent, NotFound>> DeleteKeyBudget(string tenantId, string keyId, HttpContext context, BudgetStore budgets) =>

@@ -3,6 +3,7 @@ using Platform.Model.Catalog;
 using Platform.Model.Gateway;
 using Platform.Model.Providers;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Apis;
 
@@ -38,7 +39,7 @@ public static class CatalogApi
         var errors = AliasValidation.Check(alias, definition, providers);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         for (var i = 0; i < definition.Deployments.Count; i++)

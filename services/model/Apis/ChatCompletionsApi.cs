@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Model.Gateway;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Apis;
 
@@ -24,10 +25,9 @@ public static class ChatCompletionsApi
     /// </summary>
     public static async Task CreateChatCompletion(HttpContext context, ChatGateway gateway)
     {
-        var (idempotencyKey, keyError) = IdempotencyKey.Read(context.Request.Headers);
-        if (keyError is not null)
+        if (!IdempotencyKeys.TryRead(context.Request.Headers, out var idempotencyKey))
         {
-            await keyError.WriteAsync(context);
+            await OpenAiError.IdempotencyKeyInvalid().WriteAsync(context);
             return;
         }
 

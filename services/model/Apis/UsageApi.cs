@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Model.Ledger;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Apis;
 
@@ -38,7 +39,7 @@ public static class UsageApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         var rows = await usage.AggregateAsync(context.User.TenantId(),
@@ -58,7 +59,7 @@ public static class UsageApi
         var day = date ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         if (day < Earliest || day > Latest)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["date"] = [$"'date' is a date from {Earliest:yyyy-MM-dd} to {Latest:yyyy-MM-dd}."] });
+            return ValidationProblems.For("date", $"'date' is a date from {Earliest:yyyy-MM-dd} to {Latest:yyyy-MM-dd}.");
         }
 
         var rows = await usage.SpendByTenantAsync(day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Platform.Model.Providers;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Model.Catalog;
 
@@ -119,15 +120,9 @@ public static partial class AliasValidation
     /// <summary>Providers append their path (<c>/chat/completions</c>…) to the base URL, so it has no query or fragment.</summary>
     private static string? BaseUrlProblem(string? value)
     {
-        if (value is null || value.Length > DeploymentBounds.MaxBaseUrlLength
-            || !Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0)
+        if (!HttpUrl.TryParse(value, out var url, out var problem))
         {
-            return $"An absolute http or https URL of at most {DeploymentBounds.MaxBaseUrlLength} characters is required for this provider.";
-        }
-
-        if (url.UserInfo.Length > 0)
-        {
-            return "The URL carries credentials; put the key in 'apiKey', which is stored encrypted.";
+            return problem == HttpUrl.CredentialsProblem ? "The URL carries credentials; put the key in 'apiKey', which is stored encrypted." : $"{problem} This provider needs one.";
         }
 
         return url.Query.Length > 0 || url.Fragment.Length > 0 ? "The base URL has no query or fragment: the provider's path is appended to it." : null;

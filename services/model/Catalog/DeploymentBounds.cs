@@ -9,7 +9,6 @@ public static class DeploymentBounds
     public const int MaxDeployments = 20;
     public const int MaxNameLength = 128;
     public const int MaxModelLength = 256;
-    public const int MaxBaseUrlLength = 2048;
     public const int MaxApiKeyLength = 4096;
     public const decimal MaxPricePerMillion = 1_000_000m;
     public const int MaxContextWindow = 10_000_000;

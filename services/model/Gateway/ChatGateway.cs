@@ -5,6 +5,7 @@ using Platform.Model.Catalog;
 using Platform.Model.Providers;
 using Platform.Model.Ledger;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Gateway;
 
@@ -43,7 +44,7 @@ public sealed class ChatGateway(
         {
             // The call was made and paid for once: answering again costs nothing and is not a new call for the ledger.
             activity?.SetTag("platform.idempotent_replay", true);
-            context.Response.Headers[IdempotencyKey.ReplayedHeader] = "true";
+            context.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
             SetHeaders(context, answer.Deployment, answer.Provider, Stopwatch.GetElapsedTime(started));
             await ChatResponses.WriteAsync(context, request, answer.Completion, answer.Provider, stored.CostUsd);
         }

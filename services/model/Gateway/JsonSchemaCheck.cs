@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.ServiceDefaults.Json;
 
 namespace Platform.Model.Gateway;
 
@@ -90,6 +91,12 @@ public static class JsonSchemaCheck
         {
             // A number since draft 6, a boolean before it.
             return value.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? null : (path, $"'{name}' is a number");
+        }
+
+        if (name == "$ref" && value.ValueKind == JsonValueKind.String && !SchemaCheck.IsLocalReference(value.GetString()!))
+        {
+            // Every service refuses what a schema would fetch; an upstream or the simulator is not to be asked either.
+            return (path, "'$ref' refers within the schema ('#/…'); remote and file references are never resolved");
         }
 
         if (StringKeywords.Contains(name))

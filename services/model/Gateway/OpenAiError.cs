@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Model.Gateway;
 
@@ -33,27 +34,25 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
         return Refused(reservation).WriteAsync(context);
     }
 
-    public static OpenAiError IdempotencyKeyInvalid() => InvalidRequest(
-        $"The {IdempotencyKey.Header} header must be sent once, with 1 to {IdempotencyKey.MaxLength} printable ASCII characters.",
-        IdempotencyKey.Header, "invalid_idempotency_key");
+    public static OpenAiError IdempotencyKeyInvalid() => InvalidRequest(IdempotencyKeys.Rule, IdempotencyKeys.Header, "invalid_idempotency_key");
 
     public static OpenAiError IdempotencyKeyReused() => new(StatusCodes.Status422UnprocessableEntity,
-        $"This {IdempotencyKey.Header} was already used with a different request; a repeat must send the same body (only stream and stream_options may differ).",
-        "invalid_request_error", IdempotencyKey.Header, "idempotency_key_reused");
+        $"This {IdempotencyKeys.Header} was already used with a different request; a repeat must send the same body (only stream and stream_options may differ).",
+        "invalid_request_error", IdempotencyKeys.Header, "idempotency_key_reused");
 
     public static OpenAiError IdempotencyKeyInUse() => new(StatusCodes.Status409Conflict,
-        $"A request with this {IdempotencyKey.Header} is still in progress; retry after it finishes.",
-        "invalid_request_error", IdempotencyKey.Header, "idempotency_key_in_use");
+        $"A request with this {IdempotencyKeys.Header} is still in progress; retry after it finishes.",
+        "invalid_request_error", IdempotencyKeys.Header, "idempotency_key_in_use");
 
     /// <summary>A gateway replica sent the request upstream and stopped before it answered: it may be paid for, and it is not made again.</summary>
     public static OpenAiError IdempotencyOutcomeUnknown() => new(StatusCodes.Status409Conflict,
-        $"A request with this {IdempotencyKey.Header} was sent to the model provider by a gateway that stopped before it answered; it may have been paid for, " +
-        $"so it is not sent again under this key and its answer is lost. Send the request with a new {IdempotencyKey.Header} to make the call anew.",
-        "invalid_request_error", IdempotencyKey.Header, "idempotency_key_outcome_unknown");
+        $"A request with this {IdempotencyKeys.Header} was sent to the model provider by a gateway that stopped before it answered; it may have been paid for, " +
+        $"so it is not sent again under this key and its answer is lost. Send the request with a new {IdempotencyKeys.Header} to make the call anew.",
+        "invalid_request_error", IdempotencyKeys.Header, "idempotency_key_outcome_unknown");
 
     public static OpenAiError IdempotencyUnavailable() => new(StatusCodes.Status503ServiceUnavailable,
-        $"The {IdempotencyKey.Header} could not be checked just now; retry the request.",
-        "api_error", IdempotencyKey.Header, "idempotency_unavailable");
+        $"The {IdempotencyKeys.Header} could not be checked just now; retry the request.",
+        "api_error", IdempotencyKeys.Header, "idempotency_unavailable");
 
     public static OpenAiError UpstreamFailed(string message) =>
         new(StatusCodes.Status502BadGateway, message, "api_error", null, "upstream_error");

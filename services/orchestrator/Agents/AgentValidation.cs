@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Platform.Tool.Schemas;
+using Platform.ServiceDefaults.Json;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Orchestrator.Agents;
 
@@ -97,9 +98,9 @@ public static partial class AgentValidation
             Fail("outputSchema", schemaProblem);
         }
 
-        if (request.WebhookUrl is not null && !IsWebhookUrl(request.WebhookUrl))
+        if (request.WebhookUrl is not null && HttpUrl.Problem(request.WebhookUrl) is { } urlProblem)
         {
-            Fail("webhookUrl", "An absolute http or https URL of at most 2000 characters.");
+            Fail("webhookUrl", urlProblem);
         }
 
         if (request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
@@ -256,9 +257,6 @@ public static partial class AgentValidation
         && (number != 0 || !raw.TakeWhile(c => c is not ('e' or 'E')).Any(c => c is >= '1' and <= '9'));
 
     private static bool IsModelAlias(string? alias) => alias is not null && ModelAliasPattern().IsMatch(alias);
-
-    private static bool IsWebhookUrl(string url) =>
-        url.Length <= 2000 && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}\\z")]
     private static partial Regex NamePattern();

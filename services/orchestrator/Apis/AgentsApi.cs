@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Platform.Orchestrator.Agents;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Orchestrator.Apis;
 
@@ -37,7 +38,7 @@ public static class AgentsApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         if (await agents.CreateAsync(context.User.TenantId(), request.Name!, definition!, context.User.KeyId()) is not { } agent)
@@ -52,12 +53,11 @@ public static class AgentsApi
 
     public static async Task<Results<Ok<AgentPage>, ValidationProblem>> ListAgents(HttpContext context, AgentStore agents, int? limit, string? after)
     {
-        if (limit is < 1 or > 200)
+        if (!Paging.TryTake(limit, out var take, out var problem))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["The limit is 1 to 200."] });
+            return problem;
         }
 
-        var take = limit ?? 50;
         var page = await agents.ListAsync(context.User.TenantId(), after, take + 1);
         return TypedResults.Ok(new AgentPage(
             page.Take(take).Select(a => a.AsDto()).ToList(),
@@ -69,7 +69,7 @@ public static class AgentsApi
     {
         if (version < 1)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = ["Versions are numbered from 1."] });
+            return ValidationProblems.For("version", "Versions are numbered from 1.");
         }
 
         var agent = await agents.FindAsync(context.User.TenantId(), name, version, context.RequestAborted);
@@ -79,9 +79,9 @@ public static class AgentsApi
     public static async Task<Results<Ok<AgentVersionPage>, NotFound, ValidationProblem>> ListVersions(
         string name, int? limit, int? after, HttpContext context, AgentStore agents)
     {
-        if (limit is < 1 or > 200)
+        if (!Paging.TryTake(limit, out var take, out var problem))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["The limit is 1 to 200."] });
+            return problem;
         }
 
         var tenantId = context.User.TenantId();
@@ -90,7 +90,6 @@ public static class AgentsApi
             return TypedResults.NotFound();
         }
 
-        var take = limit ?? 50;
         var page = await agents.ListVersionsAsync(tenantId, name, Math.Max(after ?? 0, 0), take + 1);
         return TypedResults.Ok(new AgentVersionPage(
             page.Take(take).Select(a => a.AsDto()).ToList(),
@@ -114,7 +113,7 @@ public static class AgentsApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         return await agents.UpdateAsync(context.User.TenantId(), name, definition!, context.User.KeyId(), expected) switch

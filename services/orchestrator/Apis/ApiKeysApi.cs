@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Orchestrator.Tenants;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Orchestrator.Apis;
 
@@ -49,7 +50,7 @@ public static class ApiKeysApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         var key = ApiKeys.Generate();

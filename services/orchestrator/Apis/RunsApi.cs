@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Platform.Orchestrator.Agents;
 using Platform.Orchestrator.Runs;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Orchestrator.Apis;
 
@@ -14,7 +16,6 @@ public static class RunsApi
     private const int MaxGoalLength = 32 * 1024;
     private const int MaxInputBytes = 64 * 1024;
     private const int MaxMetadataBytes = 16 * 1024;
-    private const int MaxIdempotencyKeyLength = 255;
 
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
@@ -42,20 +43,22 @@ public static class RunsApi
         CreateRunRequest request, HttpContext context, AgentStore agents, RunStore runs, RunKeys runKeys, RunWorker worker, RunSignals signals,
         IOptions<RunOptions> options)
     {
-        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } header ? header : null;
-        var errors = Validate(request, idempotencyKey);
+        var errors = Validate(request);
+        if (!IdempotencyKeys.TryRead(context.Request.Headers, out var idempotencyKey))
+        {
+            errors[IdempotencyKeys.Header] = [IdempotencyKeys.Rule];
+        }
+
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         var tenantId = context.User.TenantId();
         if (await agents.FindAsync(tenantId, request.Agent!, request.AgentVersion) is not { } agent)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["agent"] = [request.AgentVersion is { } v ? $"Agent '{request.Agent}' has no version {v}." : $"No agent named '{request.Agent}'."],
-            });
+            return ValidationProblems.For("agent",
+                request.AgentVersion is { } v ? $"Agent '{request.Agent}' has no version {v}." : $"No agent named '{request.Agent}'.");
         }
 
         var definition = JsonSerializer.Serialize(agent.Definition, RunJson.Options);
@@ -82,7 +85,7 @@ public static class RunsApi
                     statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
             }
 
-            context.Response.Headers["Idempotent-Replayed"] = "true";
+            context.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
             return TypedResults.Ok(RunDto.From(row, await runs.StepsAsync(row.Id)));
         }
 
@@ -103,17 +106,17 @@ public static class RunsApi
     public static async Task<Results<Ok<IReadOnlyList<RunSummaryDto>>, ValidationProblem>> ListRuns(
         HttpContext context, RunStore runs, string? agent, string? state, DateTime? since, DateTime? until, DateTime? before, int? limit)
     {
-        if (limit is < 1 or > 500)
+        if (!Paging.TryTake(limit, out var take, out var problem))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["Between 1 and 500."] });
+            return problem;
         }
 
         if (state is not null && !RunStates.All.Contains(state))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"One of {string.Join(", ", RunStates.All)}."] });
+            return ValidationProblems.For("state", $"One of {string.Join(", ", RunStates.All)}.");
         }
 
-        var rows = await runs.ListAsync(context.User.TenantId(), new RunFilter(agent, state, Utc(since), Utc(until), Utc(before), limit ?? 50));
+        var rows = await runs.ListAsync(context.User.TenantId(), new RunFilter(agent, state, Utc(since), Utc(until), Utc(before), take));
         return TypedResults.Ok<IReadOnlyList<RunSummaryDto>>([.. rows.Select(RunSummaryDto.From)]);
     }
 
@@ -225,7 +228,7 @@ public static class RunsApi
     {
         if (reason is { Length: > 2000 })
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["At most 2,000 characters."] });
+            return ValidationProblems.For("reason", "At most 2,000 characters.");
         }
 
         var tenantId = context.User.TenantId();
@@ -293,7 +296,7 @@ public static class RunsApi
         }
     }
 
-    private static Dictionary<string, string[]> Validate(CreateRunRequest request, string? idempotencyKey)
+    private static Dictionary<string, string[]> Validate(CreateRunRequest request)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Agent) || request.Agent.Length > 64)
@@ -321,14 +324,9 @@ public static class RunsApi
             errors["metadata"] = [$"A JSON object of at most {MaxMetadataBytes / 1024} KB."];
         }
 
-        if (request.WebhookUrl is { } url && (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https")))
+        if (request.WebhookUrl is { } url && HttpUrl.Problem(url) is { } urlProblem)
         {
-            errors["webhookUrl"] = ["An absolute http or https URL of at most 2,048 characters."];
-        }
-
-        if (idempotencyKey is { } key && (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~')))
-        {
-            errors["Idempotency-Key"] = [$"1 to {MaxIdempotencyKeyLength} printable ASCII characters without spaces."];
+            errors["webhookUrl"] = [urlProblem];
         }
 
         return errors;

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Orchestrator.Tenants;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Orchestrator.Apis;
 
@@ -42,7 +43,7 @@ public static partial class TenantsApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         var tenant = await tenants.CreateAsync(request.Id!, request.Name!.Trim());

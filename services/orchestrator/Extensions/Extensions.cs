@@ -6,6 +6,7 @@ using Platform.Orchestrator.Webhooks;
 using Platform.ServiceDefaults.Data;
 using Platform.ServiceDefaults.Net;
 using Platform.ServiceDefaults.Security;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Orchestrator.Extensions;
 
@@ -51,12 +52,10 @@ internal static class Extensions
         builder.Services.AddHostedService<RunMetrics>();
 
         // Steps bound their calls themselves (step timeouts) and repeat them only under the same idempotency key, so
-        // these clients have no resilience handler of their own and no timeout below the step's.
-#pragma warning disable EXTEXP0001 // Experimental since 8.x, and the one documented way to take a client out of the service defaults.
-        builder.Services.AddHttpClient(ModelCalls.ClientName, c => (c.BaseAddress, c.Timeout) = (new Uri("http://model"), Timeout.InfiniteTimeSpan)).RemoveAllResilienceHandlers();
-        builder.Services.AddHttpClient(ToolCalls.ClientName, c => (c.BaseAddress, c.Timeout) = (new Uri("http://tool"), Timeout.InfiniteTimeSpan)).RemoveAllResilienceHandlers();
-        builder.Services.AddHttpClient(PlanCalls.ClientName, c => (c.BaseAddress, c.Timeout) = (new Uri("http://planning"), TimeSpan.FromMinutes(5))).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        // these clients have no timeout below the step's.
+        builder.Services.AddUnretriedServiceClient(ModelCalls.ClientName, "model", Timeout.InfiniteTimeSpan);
+        builder.Services.AddUnretriedServiceClient(ToolCalls.ClientName, "tool", Timeout.InfiniteTimeSpan);
+        builder.Services.AddUnretriedServiceClient(PlanCalls.ClientName, "planning", TimeSpan.FromMinutes(5));
     }
 
     private static void AddWebhooks(this IHostApplicationBuilder builder)

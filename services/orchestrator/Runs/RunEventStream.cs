@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Orchestrator.Runs;
 
@@ -29,12 +30,12 @@ public static class RunEventStream
         {
             if (!long.TryParse(lastEventId, out cursor) || cursor < 0)
             {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["Last-Event-ID"] = ["The sequence number of the last event received."] });
+                return ValidationProblems.For("Last-Event-ID", "The sequence number of the last event received.");
             }
         }
         else if (after is < 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["after"] = ["A sequence number, 0 or more."] });
+            return ValidationProblems.For("after", "A sequence number, 0 or more.");
         }
         else
         {

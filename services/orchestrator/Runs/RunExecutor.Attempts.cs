@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Orchestrator.Runs.Steps;
-using Platform.Tool.Schemas;
 
 namespace Platform.Orchestrator.Runs;
 

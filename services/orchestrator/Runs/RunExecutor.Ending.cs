@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Platform.Orchestrator.Runs.Steps;
-using Platform.Tool.Schemas;
+using Platform.ServiceDefaults.Json;
 
 namespace Platform.Orchestrator.Runs;
 

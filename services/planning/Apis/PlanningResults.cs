@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Planning.Planner;
 using Platform.Planning.Plans;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Planning.Apis;
 
@@ -23,30 +24,14 @@ internal static class PlanningResults
         return clock;
     }
 
-    /// <summary>The gateway's limit less the suffix naming each planner attempt's call (<c>:planner:N</c>).</summary>
-    public const int MaxIdempotencyKeyLength = 200;
-
-    /// <summary>The request's <c>Idempotency-Key</c>, none when absent, or the problem with it.</summary>
-    public static (string? Key, ValidationProblem? Problem) IdempotencyKey(HttpContext context)
-    {
-        var values = context.Request.Headers["Idempotency-Key"];
-        return values.Count == 0 ? (null, null)
-            : values is [{ Length: > 0 and <= MaxIdempotencyKeyLength } key] && key.All(c => c is >= ' ' and <= '~') ? (key, null)
-            : (null, TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["Idempotency-Key"] = [$"One header of 1 to {MaxIdempotencyKeyLength} printable ASCII characters."],
-            }));
-    }
-
     /// <summary>A plan or revision a repeated key answers: 200 and <c>Idempotent-Replayed</c>, not the 201 that made it.</summary>
     public static Ok<PlanDto> Replayed(PlanDto plan, HttpContext context)
     {
-        context.Response.Headers["Idempotent-Replayed"] = "true";
+        context.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
         return TypedResults.Ok(plan);
     }
 
-    public static ValidationProblem AsValidationProblem(this PlanningProblem problem) =>
-        TypedResults.ValidationProblem(problem.Errors!, problem.Message, title: problem.Title);
+    public static ValidationProblem AsValidationProblem(this PlanningProblem problem) => ValidationProblems.For(problem.Errors!, problem.Message, problem.Title);
 
     public static ProblemHttpResult AsProblem(this PlanningProblem problem, HttpContext context)
     {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Planning.Planner;
 using Platform.Planning.Plans;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Planning.Apis;
 
@@ -26,10 +27,9 @@ public static class PlansApi
     public static async Task<Results<Created<PlanDto>, Ok<PlanDto>, ValidationProblem, ProblemHttpResult>> CreatePlan(
         CreatePlanRequest request, HttpContext context, PlanningService planning)
     {
-        var (idempotencyKey, keyProblem) = PlanningResults.IdempotencyKey(context);
-        if (keyProblem is not null)
+        if (!IdempotencyKeys.TryRead(context.Request.Headers, out var idempotencyKey))
         {
-            return keyProblem;
+            return IdempotencyKeys.Problem();
         }
 
         var clock = PlanningResults.StartClock(context);
@@ -51,12 +51,12 @@ public static class PlansApi
     /// <summary>The tenant's plans at their latest revisions, newest first; <c>before</c> (a plan id) pages on.</summary>
     public static async Task<Results<Ok<IReadOnlyList<PlanDto>>, ValidationProblem>> ListPlans(HttpContext context, PlanStore plans, int? limit, Guid? before)
     {
-        if (limit is < 1 or > 200)
+        if (!Paging.TryTake(limit, out var take, out var problem))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["The limit is 1 to 200."] });
+            return problem;
         }
 
-        return TypedResults.Ok(await plans.ListAsync(context.User.TenantId(), limit ?? 50, before, context.RequestAborted));
+        return TypedResults.Ok(await plans.ListAsync(context.User.TenantId(), take, before, context.RequestAborted));
     }
 
     /// <summary>The plan at its latest revision.</summary>

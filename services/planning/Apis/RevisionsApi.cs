@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Planning.Planner;
 using Platform.Planning.Plans;
 using Platform.ServiceDefaults.Authentication;
+using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Data;
 
 namespace Platform.Planning.Apis;
@@ -41,10 +42,9 @@ public static class RevisionsApi
     public static async Task<Results<Created<PlanDto>, Ok<PlanDto>, ValidationProblem, ProblemHttpResult>> Revise(
         Guid planId, ReviseRequest request, HttpContext context, PlanningService planning)
     {
-        var (idempotencyKey, keyProblem) = PlanningResults.IdempotencyKey(context);
-        if (keyProblem is not null)
+        if (!IdempotencyKeys.TryRead(context.Request.Headers, out var idempotencyKey))
         {
-            return keyProblem;
+            return IdempotencyKeys.Problem();
         }
 
         var clock = PlanningResults.StartClock(context);

@@ -1,6 +1,7 @@
 using Platform.Planning.Planner;
 using Platform.Planning.Plans;
 using Platform.ServiceDefaults.Data;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Planning.Extensions;
 
@@ -28,13 +29,7 @@ internal static class Extensions
         builder.Services.AddHttpClient(ModelGateway.ClientName, c => c.BaseAddress = new Uri("http://model"));
 
         // A plan of many steps can take an LLM minutes: the gateway bounds the call (its own total timeout) and never
-        // has it repeated here, so this client has no resilience handler of its own, only a ceiling above the gateway's.
-#pragma warning disable EXTEXP0001 // Experimental since 8.x, and the one documented way to take a client out of the service defaults.
-        builder.Services.AddHttpClient(ModelGateway.ChatClientName, c =>
-        {
-            c.BaseAddress = new Uri("http://model");
-            c.Timeout = TimeSpan.FromMinutes(5);
-        }).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        // has it repeated here, so this client's one bound is a ceiling above the gateway's.
+        builder.Services.AddUnretriedServiceClient(ModelGateway.ChatClientName, "model", TimeSpan.FromMinutes(5));
     }
 }

@@ -1,4 +1,5 @@
 using Platform.Planning.Plans;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Planning.Planner;
 
@@ -18,7 +19,7 @@ public sealed class LlmPlanner(ModelGateway gateway, PlanBuilder builder)
         var errors = new ErrorList();
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var gatewayKey = job.IdempotencyKey is { } key ? $"{key}:planner:{attempt}" : null;
+            var gatewayKey = job.IdempotencyKey is { } key ? IdempotencyKeys.Derive(key, $"planner:{attempt}") : null;
             var answer = await clock.TimeAsync(gateway.CompleteAsync(PlannerPrompt.Request(job, messages), gatewayKey, cancellationToken));
             promptTokens += answer.PromptTokens;
             completionTokens += answer.CompletionTokens;

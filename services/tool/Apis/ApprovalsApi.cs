@@ -3,6 +3,7 @@ using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Data;
 using Platform.Tool.Invocations;
 using StackExchange.Redis;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Tool.Apis;
 
@@ -31,15 +32,16 @@ public static class ApprovalsApi
     {
         if (!Statuses.Contains(status ?? "pending"))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"One of {string.Join(", ", Statuses)}."] });
+            return ValidationProblems.For("status", $"One of {string.Join(", ", Statuses)}.");
         }
 
-        if (limit is < 1 or > 500)
+        // A fuller first page than elsewhere: the dashboard counts pending approvals from it.
+        if (!Paging.TryTake(limit, out var take, out var problem, defaultLimit: 100))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["From 1 to 500."] });
+            return problem;
         }
 
-        return TypedResults.Ok(await invocations.ListApprovalsAsync(context.User.TenantId(), status ?? "pending", limit ?? 100));
+        return TypedResults.Ok(await invocations.ListApprovalsAsync(context.User.TenantId(), status ?? "pending", take));
     }
 
     public static async Task<Results<Ok<ApprovalRow>, NotFound>> GetApproval(Guid id, HttpContext context, InvocationStore invocations) =>
@@ -56,7 +58,7 @@ public static class ApprovalsApi
     {
         if (reason is { Length: > MaxReasonLength })
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"At most {MaxReasonLength} characters."] });
+            return ValidationProblems.For("reason", $"At most {MaxReasonLength} characters.");
         }
 
         var tenantId = context.User.TenantId();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.ServiceDefaults.Authentication;
 using Platform.Tool.Invocations;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Tool.Apis;
 
@@ -75,12 +76,12 @@ public static class InvocationsApi
     /// <summary>The tenant's latest invocations, newest first: the audit log the dashboard shows.</summary>
     public static async Task<Results<Ok<InvocationDto[]>, ValidationProblem>> ListInvocations(HttpContext context, InvocationStore invocations, int? limit)
     {
-        if (limit is < 1 or > 200)
+        if (!Paging.TryTake(limit, out var take, out var problem))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["From 1 to 200."] });
+            return problem;
         }
 
-        var rows = await invocations.ListLatestAsync(context.User.TenantId(), limit ?? 50, context.RequestAborted);
+        var rows = await invocations.ListLatestAsync(context.User.TenantId(), take, context.RequestAborted);
         return TypedResults.Ok(rows.Select(r => r.AsDto(replayed: false)).ToArray());
     }
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.ServiceDefaults.Authentication;
 using Platform.Tool.Builtins;
 using Platform.Tool.Mcp;
+using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Tool.Apis;
 
@@ -45,7 +47,7 @@ public static partial class McpServersApi
 
         if (Problems(name, request) is { Count: > 0 } errors)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         var server = new McpServerRow
@@ -84,9 +86,9 @@ public static partial class McpServersApi
         {
             errors["command"] = ["A stdio server needs the command that starts it (at most 1000 characters)."];
         }
-        else if (request.Transport == "http" && !(request.Url is { Length: <= 2000 } && Uri.TryCreate(request.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.Host.Length > 0))
+        else if (request.Transport == "http" && HttpUrl.Problem(request.Url) is { } urlProblem)
         {
-            errors["url"] = ["A Streamable HTTP server needs an absolute http(s) URL of at most 2000 characters."];
+            errors["url"] = [$"A Streamable HTTP server needs its URL. {urlProblem}"];
         }
 
         if (request.Args is { } args && (args.Length > 100 || args.Any(a => a is not { Length: <= 4000 })))

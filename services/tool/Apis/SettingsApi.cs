@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Net;
 using Platform.Tool.Net;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Tool.Apis;
 
@@ -51,7 +52,7 @@ public static partial class SettingsApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         await secrets.PutAsync(context.User.TenantId(), name, request.Value!);
@@ -76,10 +77,7 @@ public static partial class SettingsApi
         var internalHosts = request.Hosts!.Where(h => OutboundGuard.IsInternalHost(h.Split(':')[0])).ToList();
         if (internalHosts.Count > 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["hosts"] = [$"Private, loopback and internal hosts are the platform operator's to grant, not a tenant's to list: {Shortened(internalHosts)}. A platform admin grants them with PUT /v1/tool-settings/private-grants."],
-            });
+            return ValidationProblems.For("hosts", $"Private, loopback and internal hosts are the platform operator's to grant, not a tenant's to list: {Shortened(internalHosts)}. A platform admin grants them with PUT /v1/tool-settings/private-grants.");
         }
 
         await allowlist.ReplaceAllowlistAsync(context.User.TenantId(), request.Hosts!);
@@ -113,10 +111,7 @@ public static partial class SettingsApi
     {
         var invalid = (request.Hosts ?? []).Where(h => !IsHostEntry(h)).Select(h => h ?? "null").ToList();
         return request.Hosts is null || request.Hosts.Length > 1000 || invalid.Count > 0
-            ? TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["hosts"] = [$"At most 1000 host names or host:port entries; invalid: {Shortened(invalid)}"],
-            })
+            ? ValidationProblems.For("hosts", $"At most 1000 host names or host:port entries; invalid: {Shortened(invalid)}")
             : null;
     }
 

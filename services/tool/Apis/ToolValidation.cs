@@ -2,7 +2,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Platform.Tool.Invocations;
 using Platform.Tool.Registry;
-using Platform.Tool.Schemas;
+using Platform.ServiceDefaults.Json;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Tool.Apis;
 
@@ -95,18 +96,18 @@ public static partial class ToolValidation
     /// <summary>The template must give an absolute http(s) URL whatever its placeholders hold: tried with sample values.</summary>
     private static string? UrlProblem(string? template)
     {
-        const string Expected = "An absolute http(s) URL of at most 4000 characters, with {argument} placeholders, e.g. https://api.example.com/items/{id}";
-        if (template is not { Length: > 0 and <= 4000 })
+        var expected = $"{HttpUrl.Rule[..^1]}, with {{argument}} placeholders, e.g. https://api.example.com/items/{{id}}";
+        if (template is not { Length: > 0 and <= HttpUrl.MaxLength })
         {
-            return Expected + ".";
+            return expected + ".";
         }
 
         foreach (var sample in new[] { "x", "1" })
         {
             var url = Placeholder().Replace(template, sample);
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https") || parsed.Host.Length == 0)
+            if (HttpUrl.Problem(url) is { } problem)
             {
-                return $"{Expected}; with '{sample}' for each placeholder it is '{(url.Length > 200 ? url[..200] + "…" : url)}', which is not.";
+                return $"{expected}; with '{sample}' for each placeholder it is '{(url.Length > 200 ? url[..200] + "…" : url)}': {problem}";
             }
         }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Platform.ServiceDefaults.Authentication;
 using Platform.Tool.Net;
 using Platform.Tool.Registry;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Tool.Apis;
 
@@ -48,7 +49,7 @@ public static partial class ToolsApi
         var errors = await ToolValidation.ProblemsAsync(name, request);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         if (SecretStore.ReferencesSecrets(request.Http?.Headers) && !context.User.HasScope(Scopes.Admin))
@@ -75,7 +76,7 @@ public static partial class ToolsApi
 
         if (policy.Problems() is { Count: > 0 } errors)
         {
-            return TypedResults.ValidationProblem(errors);
+            return ValidationProblems.For(errors);
         }
 
         await tools.PutPolicyAsync(context.User.TenantId(), name, policy);
@@ -87,10 +88,7 @@ public static partial class ToolsApi
     {
         if (request.Document is not System.Text.Json.Nodes.JsonObject document || request.Prefix is { } prefix && !ImportPrefix().IsMatch(prefix))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["document"] = ["An OpenAPI 3 document as a JSON object, and an optional prefix of lower-case letters, digits, '_' or '-' ending in '_'."],
-            });
+            return ValidationProblems.For("document", "An OpenAPI 3 document as a JSON object, and an optional prefix of lower-case letters, digits, '_' or '-' ending in '_'.");
         }
 
         IReadOnlyList<ToolDefinition> imported;
@@ -101,12 +99,12 @@ public static partial class ToolsApi
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [$"Not a readable OpenAPI 3 document: {e.Message}"] });
+            return ValidationProblems.For("document", $"Not a readable OpenAPI 3 document: {e.Message}");
         }
 
         if (imported.Count == 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [.. problems.DefaultIfEmpty("The document has no operations.")] });
+            return ValidationProblems.For(new Dictionary<string, string[]> { ["document"] = [.. problems.DefaultIfEmpty("The document has no operations.")] });
         }
 
         var valid = new List<ToolDefinition>();
@@ -126,7 +124,7 @@ public static partial class ToolsApi
 
         if (valid.Count == 0)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["document"] = [.. skipped] });
+            return ValidationProblems.For(new Dictionary<string, string[]> { ["document"] = [.. skipped] });
         }
 
         var tenantId = context.User.TenantId();

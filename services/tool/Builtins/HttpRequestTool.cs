@@ -12,10 +12,10 @@ public sealed class HttpRequestTool(SafeHttp http) : IBuiltinTool
     public ToolDefinition Definition { get; } = Builtin.Define("http_request",
         "Sends an HTTP request and returns the status, content type and body (at most 1 MiB). Private and loopback addresses are refused unless allow-listed.",
         SideEffects.SideEffecting,
-        """
+        $$$"""
         {"type":"object","properties":{
           "method":{"type":"string","enum":["GET","HEAD","POST","PUT","PATCH","DELETE"]},
-          "url":{"type":"string","minLength":1,"maxLength":4000},
+          "url":{"type":"string","maxLength":{{{HttpUrl.MaxLength}}},"minLength":1},
           "headers":{"type":"object","additionalProperties":{"type":"string"}},
           "body":{"type":"string","maxLength":1000000}},
          "required":["method","url"],"additionalProperties":false}
@@ -24,9 +24,9 @@ public sealed class HttpRequestTool(SafeHttp http) : IBuiltinTool
 
     public async Task<JsonNode?> ExecuteAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(arguments.GetProperty("url").GetString(), UriKind.Absolute, out var url))
+        if (!HttpUrl.TryParse(arguments.GetProperty("url").GetString(), out var url, out var problem))
         {
-            throw new ToolFailedException("The url is not an absolute URL.", retryable: false);
+            throw new ToolFailedException($"The url cannot be called: {problem}", retryable: false);
         }
 
         var headers = arguments.TryGetProperty("headers", out var h) ? h.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!) : null;

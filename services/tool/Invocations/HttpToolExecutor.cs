@@ -29,7 +29,8 @@ public sealed partial class HttpToolExecutor(SafeHttp http, SecretStore secrets)
         var query = string.Join("&", inQuery.Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())}"));
         url += query.Length == 0 ? "" : (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query;
         var body = bodyless ? null : new JsonObject(rest.Except(inQuery).Select(p => KeyValuePair.Create(p.Name, JsonNode.Parse(p.Value.GetRawText())))).ToJsonString();
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
+        // The rule's scheme and host, not its length: a URL assembled per call is as long as the arguments the tool's schema allows.
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var target) || !HttpUrl.IsHttp(target))
         {
             throw new ToolFailedException($"The URL built from the arguments, '{(url.Length > 200 ? url[..200] + "…" : url)}', is not an absolute http(s) URL.",
                 retryable: false);

@@ -7,6 +7,7 @@ using Platform.Tool.Builtins;
 using Platform.Tool.Mcp;
 using Platform.Tool.Registry;
 using StackExchange.Redis;
+using Platform.ServiceDefaults.Http;
 
 namespace Platform.Tool.Invocations;
 
@@ -34,20 +35,22 @@ public sealed partial class InvocationEngine(
             return InvocationOutcome.NotFound();
         }
 
-        if (request.IdempotencyKey is not { Length: > 0 and <= 200 } idempotencyKey)
+        if (request.IdempotencyKey is not { } idempotencyKey || !IdempotencyKeys.IsValid(idempotencyKey))
         {
-            return InvocationOutcome.Invalid([new ArgumentError("", "idempotencyKey", "An idempotencyKey of 1 to 200 characters is required.")], "idempotencyKey");
+            return InvocationOutcome.Invalid(
+                [new SchemaViolation("", "idempotencyKey", $"An idempotencyKey of 1 to {IdempotencyKeys.MaxLength} printable ASCII characters without spaces is required.")],
+                "idempotencyKey");
         }
 
         if (request.RunId is { Length: > 200 } || request.StepId is { Length: > 200 })
         {
-            return InvocationOutcome.Invalid([new ArgumentError("", "maxLength", "A runId and a stepId have at most 200 characters.")], request.RunId is { Length: > 200 } ? "runId" : "stepId");
+            return InvocationOutcome.Invalid([new SchemaViolation("", "maxLength", "A runId and a stepId have at most 200 characters.")], request.RunId is { Length: > 200 } ? "runId" : "stepId");
         }
 
         var arguments = request.Arguments ?? JsonDocument.Parse("{}").RootElement;
         if (arguments.ValueKind != JsonValueKind.Object)
         {
-            return InvocationOutcome.Invalid([new ArgumentError("", "type", "The arguments are a JSON object.")], "arguments");
+            return InvocationOutcome.Invalid([new SchemaViolation("", "type", "The arguments are a JSON object.")], "arguments");
         }
 
         var check = await validator.ValidateAsync(tool.Parameters, arguments);
@@ -241,11 +244,11 @@ public sealed partial class InvocationEngine(
 }
 
 /// <summary>What became of an invocation request, for the API to answer.</summary>
-public sealed record InvocationOutcome(string Kind, InvocationRow? Row, bool Replayed, IReadOnlyList<ArgumentError>? Errors, string? ErrorField, string? Message, TimeSpan? RetryAfter)
+public sealed record InvocationOutcome(string Kind, InvocationRow? Row, bool Replayed, IReadOnlyList<SchemaViolation>? Errors, string? ErrorField, string? Message, TimeSpan? RetryAfter)
 {
     public static InvocationOutcome NotFound() => new("not_found", null, false, null, null, null, null);
 
-    public static InvocationOutcome Invalid(IReadOnlyList<ArgumentError> errors, string field) => new("invalid", null, false, errors, field, null, null);
+    public static InvocationOutcome Invalid(IReadOnlyList<SchemaViolation> errors, string field) => new("invalid", null, false, errors, field, null, null);
 
     public static InvocationOutcome Conflict(string message) => new("conflict", null, false, null, null, message, null);
 

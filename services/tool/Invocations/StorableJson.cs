@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Json;
 
 namespace Platform.Tool.Invocations;
 
@@ -15,7 +16,7 @@ namespace Platform.Tool.Invocations;
 public static class StorableJson
 {
     /// <summary>Where and why the first value in <paramref name="element"/> cannot be stored, or null.</summary>
-    public static ArgumentError? Problem(JsonElement element, string at = "")
+    public static SchemaViolation? Problem(JsonElement element, string at = "")
     {
         switch (element.ValueKind)
         {
@@ -37,7 +38,7 @@ public static class StorableJson
             case JsonValueKind.String:
                 return TextProblem(Read(() => element.GetString()!), at);
             case JsonValueKind.Number when !IsStorableNumber(element.GetRawText()):
-                return new ArgumentError(at, "storable", $"The number {Shorten(element.GetRawText())} is beyond the range that can be stored (a double's).");
+                return new SchemaViolation(at, "storable", $"The number {Shorten(element.GetRawText())} is beyond the range that can be stored (a double's).");
             default:
                 return null;
         }
@@ -91,9 +92,9 @@ public static class StorableJson
         }
     }
 
-    private static ArgumentError? TextProblem(string? text, string at) =>
+    private static SchemaViolation? TextProblem(string? text, string at) =>
         (text is null ? "contains a lone surrogate, which is not valid Unicode text" : StorableText.Problem(text)) is { } problem
-            ? new ArgumentError(at, "storable", $"The text {problem}.")
+            ? new SchemaViolation(at, "storable", $"The text {problem}.")
             : null;
 
     /// <summary>The text, or null when it holds an escaped lone surrogate, which System.Text.Json refuses to decode.</summary>

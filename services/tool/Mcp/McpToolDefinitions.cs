@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using ModelContextProtocol.Client;
 using Platform.Tool.Invocations;
 using Platform.Tool.Registry;
-using Platform.Tool.Schemas;
+using Platform.ServiceDefaults.Json;
 
 namespace Platform.Tool.Mcp;
 

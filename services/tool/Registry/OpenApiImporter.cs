@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Platform.ServiceDefaults.Net;
 
 namespace Platform.Tool.Registry;
 
@@ -24,9 +25,14 @@ public static partial class OpenApiImporter
         }
 
         var server = baseUrl ?? document["servers"]?[0]?["url"]?.GetValue<string>();
-        if (server is null || !Uri.TryCreate(server, UriKind.Absolute, out _))
+        if (server is null)
         {
-            return ([], ["The document names no absolute server URL; pass baseUrl."]);
+            return ([], ["The document names no server URL; pass baseUrl."]);
+        }
+
+        if (HttpUrl.Problem(server) is { } serverProblem)
+        {
+            return ([], [$"The server URL cannot be called: {serverProblem} Pass baseUrl."]);
         }
 
         var tools = new List<ToolDefinition>();

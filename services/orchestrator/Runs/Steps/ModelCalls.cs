@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Http.Headers;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Gateway.Client;
 
 namespace Platform.Orchestrator.Runs.Steps;
 
@@ -37,8 +37,6 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
         {
             ["model"] = model,
             ["messages"] = messages,
-            ["stream"] = true,
-            ["stream_options"] = new JsonObject { ["include_usage"] = true },
         };
         if (tools is { Count: > 0 })
         {
@@ -51,7 +49,7 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
             body["response_format"] = JsonSchemaFormat("run_output", JsonNode.Parse(schema.GetRawText())!);
         }
 
-        return await SendAsync(runKey, body, idempotencyKey, runId, stepId, cancellationToken);
+        return await SendAsync(runKey, body, stream: true, idempotencyKey, runId, stepId, cancellationToken);
     }
 
     /// <summary>
@@ -83,7 +81,7 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
                 ["additionalProperties"] = false,
             }),
         };
-        return SendAsync(runKey, body, idempotencyKey, runId, stepId, cancellationToken);
+        return SendAsync(runKey, body, stream: false, idempotencyKey, runId, stepId, cancellationToken);
     }
 
     private static JsonObject JsonSchemaFormat(string name, JsonNode schema) => new()
@@ -92,156 +90,75 @@ public sealed class ModelCalls(IHttpClientFactory clients, RunSignals signals)
         ["json_schema"] = new JsonObject { ["name"] = name, ["schema"] = schema },
     };
 
-    private async Task<StepOutcome> SendAsync(string runKey, JsonObject body, string idempotencyKey, Guid runId, string stepId, CancellationToken cancellationToken)
+    /// <summary>Streamed, the answer's text reaches the run's watchers as it comes; a verdict is read whole.</summary>
+    private async Task<StepOutcome> SendAsync(string runKey, JsonObject body, bool stream, string idempotencyKey, Guid runId, string stepId,
+        CancellationToken cancellationToken)
     {
         var model = body["model"]!.GetValue<string>();
         using var client = clients.CreateClient(ClientName);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", runKey);
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            return new StepOutcome.Transient($"The model gateway did not answer: {e.Message}", TimeSpan.FromSeconds(1));
-        }
-
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                var refusal = await response.Content.ReadAsStringAsync(cancellationToken);
-                var reason = ServiceAnswers.Describe(response.StatusCode, refusal);
-                if (refusal.Contains("insufficient_quota", StringComparison.Ordinal))
-                {
-                    // A spent budget does not come back within a run's patience: waiting for the next day would only hold a worker.
-                    return new StepOutcome.Failed($"The tenant's model budget is spent: {reason}", Final: true);
-                }
-
-                if (refusal.Contains("\"upstream_error\"", StringComparison.Ordinal) || refusal.Contains("\"upstream_timeout\"", StringComparison.Ordinal))
-                {
-                    // The gateway tried every deployment of the alias: the model itself is down, which the agent's fallback model is for.
-                    return new StepOutcome.Failed($"The model '{model}' could not answer: {reason}", ModelUnavailable: true);
-                }
-
-                return ServiceAnswers.IsTransient(response.StatusCode) || refusal.Contains("idempotency_key_in_use", StringComparison.Ordinal)
-                    ? new StepOutcome.Transient(reason, ServiceAnswers.RetryAfter(response))
-                    : new StepOutcome.Failed($"The model gateway refused the call: {reason}");
-            }
-
-            try
-            {
-                return response.Content.Headers.ContentType?.MediaType == "text/event-stream"
-                    ? await ReadStreamAsync(response, runId, stepId, cancellationToken)
-                    : Read(JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)));
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException)
-            {
-                return new StepOutcome.Transient($"The model gateway's answer broke off: {e.Message}", TimeSpan.FromSeconds(1));
-            }
-        }
-    }
-
-    private async Task<StepOutcome> ReadStreamAsync(HttpResponseMessage response, Guid runId, string stepId, CancellationToken cancellationToken)
-    {
-        var text = new StringBuilder();
+        var gateway = new GatewayClient(client);
+        var call = new GatewayCall(runKey, idempotencyKey);
         var unsent = new StringBuilder();
         var lastSent = Stopwatch.GetTimestamp();
-        var calls = new SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>();
-        JsonNode? usage = null;
-        string? finish = null;
-        string? failure = null;
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        try
         {
-            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            return Answer(!stream ? await gateway.CompleteAsync(body, call, cancellationToken) : await gateway.StreamAsync(body, call, async delta =>
             {
-                continue;
-            }
-
-            var data = line[5..].Trim();
-            if (data == "[DONE]")
-            {
-                break;
-            }
-
-            var chunk = JsonNode.Parse(data);
-            if (chunk?["error"] is { } error)
-            {
-                failure = error["message"]?.GetValue<string>() ?? "the stream failed";
-                continue;
-            }
-
-            usage = chunk?["usage"] is JsonObject u ? u : usage;
-            if (chunk?["choices"] is JsonArray { Count: > 0 } choices)
-            {
-                finish = choices[0]?["finish_reason"]?.GetValue<string>() ?? finish;
-                if (choices[0]?["delta"]?["content"]?.GetValue<string>() is { Length: > 0 } delta)
+                unsent.Append(delta);
+                if (Stopwatch.GetElapsedTime(lastSent) >= DeltaInterval)
                 {
-                    text.Append(delta);
-                    unsent.Append(delta);
-                    if (Stopwatch.GetElapsedTime(lastSent) >= DeltaInterval)
-                    {
-                        await signals.DeltaAsync(runId, stepId, unsent.ToString());
-                        (unsent, lastSent) = (unsent.Clear(), Stopwatch.GetTimestamp());
-                    }
+                    await signals.DeltaAsync(runId, stepId, unsent.ToString());
+                    (unsent, lastSent) = (unsent.Clear(), Stopwatch.GetTimestamp());
                 }
+            }, cancellationToken));
+        }
+        catch (GatewayException e) when (e.Failure == GatewayFailure.Refused)
+        {
+            var reason = $"{e.Status}: {e.Message}";
+            if (e.Code == "insufficient_quota" || e.Type == "insufficient_quota")
+            {
+                // A spent budget does not come back within a run's patience: waiting for the next day would only hold a worker.
+                return new StepOutcome.Failed($"The tenant's model budget is spent: {reason}", Final: true);
+            }
 
-                foreach (var call in choices[0]?["delta"]?["tool_calls"] as JsonArray ?? [])
-                {
-                    var index = call?["index"]?.GetValue<int>() ?? 0;
-                    var (id, name, arguments) = calls.GetValueOrDefault(index, (null, null, new StringBuilder()));
-                    arguments.Append(call?["function"]?["arguments"]?.GetValue<string>());
-                    calls[index] = (call?["id"]?.GetValue<string>() ?? id, call?["function"]?["name"]?.GetValue<string>() ?? name, arguments);
-                }
+            if (e.Code is "upstream_error" or "upstream_timeout")
+            {
+                // The gateway tried every deployment of the alias: the model itself is down, which the agent's fallback model is for.
+                return new StepOutcome.Failed($"The model '{model}' could not answer: {reason}", ModelUnavailable: true);
+            }
+
+            return ServiceAnswers.IsTransient((HttpStatusCode)e.Status!.Value) || e.Code == "idempotency_key_in_use"
+                ? new StepOutcome.Transient(reason, ServiceAnswers.RetryAfter(e.RetryAfter))
+                : new StepOutcome.Failed($"The model gateway refused the call: {reason}");
+        }
+        catch (GatewayException e) when (e.Failure is GatewayFailure.Unreachable or GatewayFailure.BrokeOff)
+        {
+            return new StepOutcome.Transient(e.Message, TimeSpan.FromSeconds(1));
+        }
+        catch (GatewayException e)
+        {
+            return new StepOutcome.Failed(e.Message);
+        }
+        finally
+        {
+            if (unsent.Length > 0)
+            {
+                await signals.DeltaAsync(runId, stepId, unsent.ToString());
             }
         }
-
-        if (unsent.Length > 0)
-        {
-            await signals.DeltaAsync(runId, stepId, unsent.ToString());
-        }
-
-        if (failure is not null)
-        {
-            return new StepOutcome.Transient($"The model call failed mid-stream: {failure}", TimeSpan.FromSeconds(1));
-        }
-
-        return finish is null
-            ? new StepOutcome.Transient("The model gateway's stream ended without a finish", TimeSpan.FromSeconds(1))
-            : Answer(text.ToString(), [.. calls.Values.Select(c => (c.Id ?? "", c.Name ?? "", c.Arguments.ToString()))], usage);
     }
 
-    private static StepOutcome Read(JsonNode? completion)
-    {
-        var message = completion?["choices"]?[0]?["message"];
-        return message is null
-            ? new StepOutcome.Failed("The model gateway's answer is not a chat completion.")
-            : Answer(message["content"]?.GetValue<string>() ?? "",
-                [.. (message["tool_calls"] as JsonArray ?? []).Select(c => (
-                    c?["id"]?.GetValue<string>() ?? "", c?["function"]?["name"]?.GetValue<string>() ?? "", c?["function"]?["arguments"]?.GetValue<string>() ?? ""))],
-                completion?["usage"]);
-    }
-
-    private static StepOutcome.Succeeded Answer(string text, List<(string Id, string Name, string Arguments)> toolCalls, JsonNode? usage) => new(
-        toolCalls.Count == 0
-            ? JsonValue.Create(Bounded(text))
+    private static StepOutcome.Succeeded Answer(ChatCompletion completion) => new(
+        completion.ToolCalls.Count == 0
+            ? JsonValue.Create(Bounded(completion.Content))
             : new JsonObject
             {
-                ["content"] = Bounded(text),
-                ["toolCalls"] = new JsonArray([.. toolCalls.Select(c => new JsonObject { ["id"] = c.Id, ["name"] = c.Name, ["arguments"] = c.Arguments })]),
+                ["content"] = Bounded(completion.Content),
+                ["toolCalls"] = new JsonArray([.. completion.ToolCalls.Select(c => new JsonObject { ["id"] = c.Id, ["name"] = c.Name, ["arguments"] = c.Arguments })]),
             },
-        usage?["cost_usd"] is JsonValue cost ? decimal.Parse(cost.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture) : 0,
-        usage?["prompt_tokens"]?.GetValue<int>() ?? 0,
-        usage?["completion_tokens"]?.GetValue<int>() ?? 0);
+        completion.Usage.CostUsd,
+        completion.Usage.PromptTokens,
+        completion.Usage.CompletionTokens);
 
     private static string Bounded(string text) => text.Length <= MaxAnswerChars ? text : text[..MaxAnswerChars];
 }

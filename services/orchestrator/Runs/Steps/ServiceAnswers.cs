@@ -16,9 +16,10 @@ internal static class ServiceAnswers
         (int)status >= 500 || status is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
 
     public static TimeSpan RetryAfter(HttpResponseMessage response) =>
-        response.Headers.RetryAfter?.Delta is { } delta ? Clamp(delta)
-        : response.Headers.RetryAfter?.Date is { } date ? Clamp(date - DateTimeOffset.UtcNow)
-        : DefaultRetry;
+        RetryAfter(response.Headers.RetryAfter is { } retry ? retry.Delta ?? retry.Date - DateTimeOffset.UtcNow : null);
+
+    /// <summary>The delay a refusal asked for, within bounds; a second without one.</summary>
+    public static TimeSpan RetryAfter(TimeSpan? delay) => delay is { } asked ? Clamp(asked) : DefaultRetry;
 
     /// <summary>Whether a refusal may pass when the same request is made again: only a body saying <c>"retryable": false</c> says it cannot.</summary>
     public static bool IsRetryable(string body)

@@ -1,7 +1,7 @@
 using NJsonSchema;
 using NJsonSchema.References;
 
-namespace Platform.Tool.Schemas;
+namespace Platform.ServiceDefaults.Json;
 
 /// <summary>
 /// Resolves references within the schema only. NJsonSchema would otherwise fetch <c>http(s)</c> references and read

@@ -1,15 +1,16 @@
 using System.Text.Json;
 using NJsonSchema;
 
-namespace Platform.Tool.Schemas;
+namespace Platform.ServiceDefaults.Json;
 
-/// <summary>A tool's JSON Schema compiled, or why it cannot be used.</summary>
+/// <summary>A tenant's JSON Schema compiled, or why it cannot be used.</summary>
 public sealed record CheckedSchema(JsonSchema? Schema, string? Problem);
 
 /// <summary>
-/// Compiles a tool's JSON Schema the one way the service does, on write and before validating arguments: only local
-/// references, patterns that compile, and no recursion or blow-up that validating a value could run into. A schema
-/// that passes here validates any arguments without failing.
+/// Compiles a tenant's JSON Schema (a tool's parameters, an agent's output schema, a planned step's tool) the one way
+/// every service does, on write and before validating a value: only local references, patterns that compile, and no
+/// recursion or blow-up that validating a value could run into. A schema that passes here validates any value without
+/// failing.
 /// </summary>
 public static class SchemaCheck
 {
@@ -38,6 +39,9 @@ public static class SchemaCheck
 
         return SchemaCost.Problem(compiled) is { } cost ? new CheckedSchema(null, cost) : new CheckedSchema(compiled, null);
     }
+
+    /// <summary>Whether a <c>$ref</c> stays within its schema (<c>#…</c>): the only references any service resolves or passes on.</summary>
+    public static bool IsLocalReference(string reference) => reference.StartsWith('#');
 
     private static string Reason(Exception e) => e.InnerException is { } inner && e is InvalidOperationException
         ? $"{e.Message} {Reason(inner)}"

@@ -1,6 +1,6 @@
 using NJsonSchema;
 
-namespace Platform.Tool.Schemas;
+namespace Platform.ServiceDefaults.Json;
 
 /// <summary>
 /// The work validating one value against a compiled schema can take. NJsonSchema applies <c>$ref</c>, <c>allOf</c>,

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Platform.Tool.Schemas;
+namespace Platform.ServiceDefaults.Json;
 
 /// <summary>
 /// Keywords NJsonSchema accepts when it compiles a schema but fails on when it validates, or would fetch: a remote
@@ -42,7 +42,7 @@ internal static class SchemaKeywords
 
     private static string? Keyword(JsonProperty property, string at) => (property.Name, property.Value.ValueKind) switch
     {
-        ("$ref", JsonValueKind.String) when !property.Value.GetString()!.StartsWith('#') =>
+        ("$ref", JsonValueKind.String) when !SchemaCheck.IsLocalReference(property.Value.GetString()!) =>
             $"'{at}' is '{Shorten(property.Value.GetString()!)}': only references within the schema ('#/…') are allowed, remote and file references are never fetched",
         ("pattern", JsonValueKind.String) => PatternProblem(property.Value.GetString()!, at),
         ("patternProperties", JsonValueKind.Object) => property.Value.EnumerateObject().Select(p => PatternProblem(p.Name, $"{at}/{p.Name}")).FirstOrDefault(p => p is not null),
