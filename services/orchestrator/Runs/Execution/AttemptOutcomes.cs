@@ -61,31 +61,20 @@ public static class AttemptOutcomes
             log["model"] = model;
         }
 
-        var change = new RunChange
-        {
-            CostUsd = succeeded.CostUsd,
-            PromptTokens = succeeded.PromptTokens,
-            CompletionTokens = succeeded.CompletionTokens,
-            Steps =
+        var change = Recorded(
+            new StepChange
             {
-                new StepChange
-                {
-                    Id = step.Id, State = StepStates.Succeeded, Attempt = log, Output = output,
-                    ClearError = true, InvocationId = succeeded.InvocationId, CostUsd = succeeded.CostUsd, PromptTokens = succeeded.PromptTokens,
-                    CompletionTokens = succeeded.CompletionTokens, Finished = true,
-                },
+                Id = step.Id, State = StepStates.Succeeded, Attempt = log, Output = output,
+                ClearError = true, InvocationId = succeeded.InvocationId, CostUsd = succeeded.CostUsd, PromptTokens = succeeded.PromptTokens,
+                CompletionTokens = succeeded.CompletionTokens, Finished = true,
             },
-            Events =
+            new(RunEventTypes.StepSucceeded, step.Id, new JsonObject
             {
-                new(RunEventTypes.StepSucceeded, step.Id, new JsonObject
-                {
-                    ["attempt"] = attempt.Number,
-                    ["model"] = succeeded.Model,
-                    ["costUsd"] = succeeded.CostUsd,
-                    ["output"] = RunOutputs.Preview(output),
-                }),
-            },
-        };
+                ["attempt"] = attempt.Number,
+                ["model"] = succeeded.Model,
+                ["costUsd"] = succeeded.CostUsd,
+                ["output"] = RunOutputs.Preview(output),
+            }));
         change.NewSteps.AddRange(next);
         return new AttemptDecision(StepResolution.Succeeded, change);
     }
@@ -109,30 +98,29 @@ public static class AttemptOutcomes
         log["outcome"] = "failed";
         log["error"] = failed.Reason;
         var (retry, delay, replannable, retryable) = StepRetries.After(failed, attempt.Number, x.Agent.Retries);
-        var change = new RunChange
-        {
-            CostUsd = failed.CostUsd,
-            PromptTokens = failed.PromptTokens,
-            CompletionTokens = failed.CompletionTokens,
-            Steps =
+        var change = Recorded(
+            new StepChange
             {
-                new StepChange
-                {
-                    Id = step.Id, State = retry ? StepStates.Pending : StepStates.Failed, Attempt = log, Error = failed.Reason,
-                    Replannable = retry ? null : replannable, InvocationId = failed.InvocationId, Finished = !retry, CostUsd = failed.CostUsd,
-                    PromptTokens = failed.PromptTokens, CompletionTokens = failed.CompletionTokens,
-                },
+                Id = step.Id, State = retry ? StepStates.Pending : StepStates.Failed, Attempt = log, Error = failed.Reason,
+                Replannable = retry ? null : replannable, InvocationId = failed.InvocationId, Finished = !retry, CostUsd = failed.CostUsd,
+                PromptTokens = failed.PromptTokens, CompletionTokens = failed.CompletionTokens,
             },
-            Events =
-            {
-                retry
-                    ? new(RunEventTypes.StepRetrying, step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds })
-                    : new(RunEventTypes.StepFailed, step.Id,
-                        new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final, ["retryable"] = retryable }),
-            },
-        };
+            retry
+                ? new(RunEventTypes.StepRetrying, step.Id, new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["delaySeconds"] = delay.TotalSeconds })
+                : new(RunEventTypes.StepFailed, step.Id,
+                    new JsonObject { ["attempt"] = attempt.Number, ["error"] = failed.Reason, ["final"] = failed.Final, ["retryable"] = retryable }));
         return retry
             ? new AttemptDecision(StepResolution.Retries, change, endedAt + delay)
             : new AttemptDecision(StepResolution.Failed, change);
     }
+
+    /// <summary>An attempt's record on its step, and its event; what the attempt paid counts on the run as on the step.</summary>
+    private static RunChange Recorded(StepChange step, NewEvent recorded) => new()
+    {
+        CostUsd = step.CostUsd,
+        PromptTokens = step.PromptTokens,
+        CompletionTokens = step.CompletionTokens,
+        Steps = { step },
+        Events = { recorded },
+    };
 }
