@@ -71,7 +71,7 @@ public static class RunsApi
             new JsonObject { ["agent"] = agent.Name, ["agentVersion"] = agent.Version, ["goal"] = request.Goal }.ToJsonString());
 
         var reserved = worker.TryReserve();
-        var (row, created) = await runs.CreateAsync(run, reserved ? worker.Owner : null, planning: reserved && runAgent.Mode == "plan", options.Value.Lease);
+        var (row, created) = await runs.CreateAsync(run, reserved ? worker.Owner : null, planning: reserved && runAgent.Mode == AgentMode.Plan, options.Value.Lease);
         if (!created)
         {
             if (reserved)
@@ -146,8 +146,8 @@ public static class RunsApi
             Reason = "Cancelled on request.",
             Finished = true,
             RevokeKey = true,
-            Webhook = new JsonObject { ["type"] = "run.cancelled", ["runId"] = runId, ["agent"] = run.Agent, ["state"] = RunStates.Cancelled, ["reason"] = "Cancelled on request." },
-            Events = { new("run.cancelled", null, new JsonObject { ["reason"] = "Cancelled on request." }) },
+            Webhook = new JsonObject { ["type"] = RunEventTypes.RunCancelled, ["runId"] = runId, ["agent"] = run.Agent, ["state"] = RunStates.Cancelled, ["reason"] = "Cancelled on request." },
+            Events = { new(RunEventTypes.RunCancelled, null, new JsonObject { ["reason"] = "Cancelled on request." }) },
         };
         var result = await runs.CommitAsync(runId, RunWriter.Unleased(RunStates.Queued, RunStates.Planning, RunStates.Running, RunStates.WaitingApproval), change, options.Value.Lease);
         if (result is not null)
@@ -194,7 +194,7 @@ public static class RunsApi
             Reopen = RunAgent.Read(run.AgentDefinition).Timeouts.RunSeconds,
             NewKey = key,
             WakeAt = DateTime.UtcNow,
-            Events = { new("run.retried", null, new JsonObject { ["steps"] = new JsonArray([.. again.Select(s => JsonValue.Create(s.Id))]) }) },
+            Events = { new(RunEventTypes.RunRetried, null, new JsonObject { ["steps"] = new JsonArray([.. again.Select(s => JsonValue.Create(s.Id))]) }) },
         };
         change.Steps.AddRange(again.Select(s => new StepChange { Id = s.Id, State = StepStates.Pending, ClearError = true, ClearCompensation = true }));
 
@@ -259,7 +259,7 @@ public static class RunsApi
         {
             State = approve ? RunStates.Running : null,
             WakeAt = DateTime.UtcNow,
-            Events = { new(approve ? "step.approved" : "step.denied", stepId, new JsonObject { ["by"] = decider, ["reason"] = reason }) },
+            Events = { new(approve ? RunEventTypes.StepApproved : RunEventTypes.StepDenied, stepId, new JsonObject { ["by"] = decider, ["reason"] = reason }) },
         };
         change.Steps.Add(approve
             ? new StepChange

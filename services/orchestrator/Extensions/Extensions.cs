@@ -1,5 +1,6 @@
 using Platform.Orchestrator.Agents;
 using Platform.Orchestrator.Runs;
+using Platform.Orchestrator.Runs.Execution;
 using Platform.Orchestrator.Runs.Steps;
 using Platform.Orchestrator.Tenants;
 using Platform.Orchestrator.Webhooks;
@@ -43,6 +44,14 @@ internal static class Extensions
         builder.Services.AddSingleton<RunStore>();
         builder.Services.AddSingleton<RunKeys>();
         builder.Services.AddSingleton<RunSignals>();
+        builder.Services.AddSingleton<RunCommitter>();
+        builder.Services.AddSingleton<StepCalls>();
+        builder.Services.AddSingleton<StepAttemptRunner>();
+        builder.Services.AddSingleton<RunCompensator>();
+        builder.Services.AddSingleton<RunReplanner>();
+        builder.Services.AddSingleton<RunEnding>();
+        builder.Services.AddSingleton<RunPlanner>();
+        builder.Services.AddSingleton<StepScheduler>();
         builder.Services.AddSingleton<RunExecutor>();
         builder.Services.AddSingleton<RunWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());

@@ -99,7 +99,7 @@ public static class RunEventStream
     private static async Task<bool> WriteAsync(HttpResponse response, long seq, string type, string data, CancellationToken token)
     {
         await response.WriteAsync($"id: {seq}\nevent: {type}\ndata: {data}\n\n", token);
-        return type is "run.succeeded" or "run.failed" or "run.cancelled" or "run.timed_out";
+        return RunEventTypes.EndsRun(type);
     }
 
     /// <summary>

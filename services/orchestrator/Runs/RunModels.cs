@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Orchestrator.Agents;
 
 namespace Platform.Orchestrator.Runs;
 
@@ -51,7 +52,7 @@ public sealed record RunAgent(
     string? FallbackModel,
     string? AcceptanceModel,
     string[] Tools,
-    string Mode,
+    AgentMode Mode,
     int MaxSteps,
     int MaxToolCalls,
     int MaxReplans,

@@ -56,9 +56,9 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
                 FROM run),
             event AS (
                 INSERT INTO run_events (run_id, seq, tenant_id, type, data)
-                SELECT id, 1, tenant_id, 'run.queued', @QueuedEvent::jsonb FROM run
+                SELECT id, 1, tenant_id, '{RunEventTypes.RunQueued}', @QueuedEvent::jsonb FROM run
                 UNION ALL
-                SELECT id, 2, tenant_id, 'run.planning', jsonb_build_object() FROM run WHERE @planning)
+                SELECT id, 2, tenant_id, '{RunEventTypes.RunPlanning}', jsonb_build_object() FROM run WHERE @planning)
             SELECT {RunColumns} FROM run
             """,
             new

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Platform.Orchestrator.Runs.Execution;
 
 namespace Platform.Orchestrator.Runs;
 

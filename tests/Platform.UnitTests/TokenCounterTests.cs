@@ -1,7 +1,7 @@
 using Microsoft.ML.Tokenizers;
 using Platform.Model.Providers;
 
-namespace Platform.Tests;
+namespace Platform.UnitTests;
 
 /// <summary>Which encoding a deployment's model counts in, checked against tiktoken's own table of OpenAI's models.</summary>
 public sealed class TokenCounterTests

@@ -5,7 +5,9 @@ using Platform.ServiceDefaults.Net;
 using Platform.ServiceDefaults.Security;
 using StackExchange.Redis;
 
-namespace Platform.Tests;
+using Platform.Tests;
+
+namespace Platform.UnitTests;
 
 public sealed class UpstreamHttpTests
 {

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Security;
 
-namespace Platform.Tests;
+namespace Platform.UnitTests;
 
 public sealed class SecretProtectorTests
 {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Platform.ServiceDefaults.Authentication;
 
-namespace Platform.Tests;
+namespace Platform.UnitTests;
 
 /// <summary>Calls from a service to another carry the caller's own key, through the HttpClient every service gets.</summary>
 public sealed class ApiKeyPropagationTests

@@ -1,7 +1,9 @@
 using System.Net;
 using Platform.ServiceDefaults.Net;
 
-namespace Platform.Tests;
+using Platform.Tests;
+
+namespace Platform.UnitTests;
 
 /// <summary>
 /// The SSRF guard every service's outbound HTTP to tenant-chosen addresses goes through, exercised with real

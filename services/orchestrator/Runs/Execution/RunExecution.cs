@@ -1,5 +1,5 @@
 
-namespace Platform.Orchestrator.Runs;
+namespace Platform.Orchestrator.Runs.Execution;
 
 /// <summary>A run as this replica knows it while it holds it.</summary>
 public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAgent agent, string runKey, string owner)
@@ -9,6 +9,16 @@ public sealed class RunExecution(RunRow run, IReadOnlyList<StepRow> steps, RunAg
     public RunAgent Agent { get; } = agent;
     public string RunKey { get; } = runKey;
     public string Owner { get; } = owner;
+
+    /// <summary>The steps of the plan's current revision: those a re-plan replaced are history.</summary>
+    public IEnumerable<StepRow> Live => Steps.Values.Where(s => s.State != StepStates.Superseded);
+
+    public bool OverBudget => Agent.BudgetUsd is { } budget && Run.CostUsd >= budget;
+
+    public string BudgetSpent => $"The run's budget of {Agent.BudgetUsd} USD is spent ({Run.CostUsd} USD).";
+
+    /// <summary>A step no live step depends on: the run's output is made of these steps' answers.</summary>
+    public bool IsLast(StepRow step) => !Live.Any(s => s.DependsOn.Contains(step.Id));
 
     /// <summary>Keeps this copy equal to what <see cref="RunStore.CommitAsync"/> wrote.</summary>
     public void Apply(RunChange change, DateTime now)
