@@ -323,7 +323,7 @@ public sealed class AgentsTests(PlatformFixture platform)
         using var admin = platform.Admin("orchestrator");
         (await admin.DeleteAsync($"/v1/tenants/{tenantId}?retentionDays=0")).EnsureSuccessStatusCode();
 
-        await platform.AppHost.WaitUntilAsync(() => CountAgentsAsync(tenantId).Result == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync("the deleted tenant's agents to be gone", TimeSpan.FromSeconds(30), async () => await CountAgentsAsync(tenantId) == 0);
     }
 
     /// <summary>A client of a new tenant whose key has <paramref name="scopes"/>.</summary>

@@ -31,12 +31,11 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
         var metricsKey = await platform.IssueKeyAsync(ApiKeys.SystemTenant, Scopes.Metrics);
         await ProduceEveryMetricAsync();
 
-        var exported = new HashSet<string>(StringComparer.Ordinal);
         var checks = new HashSet<string>(StringComparer.Ordinal);
-        var missing = new List<string>();
-        for (var attempt = 0; attempt < 40; attempt++)
+        // Gauges read from the databases refresh every 15 to 30 s.
+        await WaitUntilAsync("every metric an alert reads to be exported", TimeSpan.FromSeconds(45), async () =>
         {
-            exported.Clear();
+            var exported = new HashSet<string>(StringComparer.Ordinal);
             foreach (var service in Services)
             {
                 using var client = platform.AppHost.Client(service, metricsKey);
@@ -45,17 +44,9 @@ public sealed partial class AlertRulesTests(PlatformFixture platform)
                 checks.UnionWith(HealthCheck().Matches(text).Select(m => m.Groups["check"].Value));
             }
 
-            missing = [.. Rules().SelectMany(r => MetricNames(r.Expr).Where(name => !exported.Contains(name)).Select(name => $"{r.Alert}: {name}"))];
-            if (missing.Count == 0)
-            {
-                break;
-            }
-
-            // Gauges read from the databases refresh every 15 to 30 s.
-            await Task.Delay(1000);
-        }
-
-        Assert.True(missing.Count == 0, $"Not exported: {string.Join(", ", missing)}. Exported: {string.Join(" ", exported.Where(n => n.StartsWith("platform_", StringComparison.Ordinal)))}");
+            List<string> missing = [.. Rules().SelectMany(r => MetricNames(r.Expr).Where(name => !exported.Contains(name)).Select(name => $"{r.Alert}: {name}"))];
+            return (Missing: missing, Exported: exported);
+        }, metrics => metrics.Missing.Count == 0, metrics => $"not exported: {string.Join(", ", metrics.Missing)}. Exported: {string.Join(" ", metrics.Exported.Where(n => n.StartsWith("platform_", StringComparison.Ordinal)))}");
         Assert.True(Rules().Count >= 8);
 
         // The dependency alerts select health checks by name: the names they match must be the services' own.

@@ -60,7 +60,7 @@ public sealed class AppHostTests(PlatformFixture platform)
         var planning = platform.AppHost.Replicas("planning").Single();
 
         Processes.SendSignal(planning.Pid!.Value, 9);
-        await platform.AppHost.WaitUntilAsync(() => platform.AppHost.State(planning.Id) is not ("Running" or "Starting"), TimeSpan.FromSeconds(30));
+        await WaitUntilAsync("the killed planning service to show as not running", TimeSpan.FromSeconds(30), () => platform.AppHost.State(planning.Id) is not ("Running" or "Starting"));
         await platform.AppHost.RunCommandAsync(planning.Id, "restart");
         await platform.AppHost.App.ResourceNotifications.WaitForResourceHealthyAsync("planning").WaitAsync(TimeSpan.FromSeconds(60));
 

@@ -169,22 +169,29 @@ public sealed class BackupDrillTests(PlatformFixture platform, ITestOutputHelper
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             })!;
-            for (var attempt = 0; attempt < 100; attempt++)
+            try
             {
-                try
+                await WaitUntilAsync("the fresh Redis server to accept connections", TimeSpan.FromSeconds(10), async () =>
                 {
-                    using var probe = new TcpClient();
-                    await probe.ConnectAsync(IPAddress.Loopback, port);
-                    return new FreshRedis(server, port);
-                }
-                catch (SocketException)
-                {
-                    await Task.Delay(100);
-                }
+                    try
+                    {
+                        using var probe = new TcpClient();
+                        await probe.ConnectAsync(IPAddress.Loopback, port);
+                        return true;
+                    }
+                    catch (SocketException)
+                    {
+                        return false;
+                    }
+                });
+            }
+            catch (TimeoutException)
+            {
+                server.Kill();
+                throw;
             }
 
-            server.Kill();
-            throw new InvalidOperationException("The fresh Redis server did not start.");
+            return new FreshRedis(server, port);
         }
 
         public void Dispose()

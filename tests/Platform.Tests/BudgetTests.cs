@@ -130,7 +130,7 @@ public sealed class BudgetTests(PlatformFixture platform)
         await platform.AppHost.RunCommandAsync(replica.Id, "stop");
         try
         {
-            await platform.AppHost.WaitUntilAsync(() => platform.AppHost.State(replica.Id) is not ("Running" or "Stopping"), TimeSpan.FromSeconds(30));
+            await WaitUntilAsync($"{replica.Id} to stop", TimeSpan.FromSeconds(30), () => platform.AppHost.State(replica.Id) is not ("Running" or "Stopping"));
             var usage = await UsageAsync(tenantId, expectedRequests: 20);
 
             Assert.Equal(20, usage.Succeeded);
@@ -192,24 +192,25 @@ public sealed class BudgetTests(PlatformFixture platform)
         return me.RootElement.GetProperty("keyId").GetString()!;
     }
 
-    /// <summary>Waits for the batched ledger to hold <paramref name="expectedRequests"/> requests, then sums them.</summary>
+    /// <summary>
+    /// Waits for the batched ledger to hold <paramref name="expectedRequests"/> requests and for every replica to have
+    /// written all it recorded, so that one request too many would show, then sums them.
+    /// </summary>
     private async Task<(int Requests, int Succeeded, decimal Cost, long OutputTokens)> UsageAsync(string tenantId, int expectedRequests)
     {
         var key = await platform.IssueKeyAsync(tenantId, "admin");
         using var client = platform.AppHost.Client("model", key);
-        for (var attempt = 0; ; attempt++)
-        {
-            using var usage = JsonDocument.Parse(await client.GetStringAsync("/v1/usage"));
-            var rows = usage.RootElement.GetProperty("data").EnumerateArray().ToList();
-            var requests = rows.Sum(r => r.GetProperty("requests").GetInt32());
-            if (requests >= expectedRequests || attempt == 50)
-            {
-                Assert.Equal(expectedRequests, requests);
-                return (requests, requests - rows.Sum(r => r.GetProperty("errors").GetInt32()), rows.Sum(r => r.GetProperty("costUsd").GetDecimal()),
-                    rows.Sum(r => r.GetProperty("outputTokens").GetInt64()));
-            }
+        async Task<List<JsonElement>> RowsAsync() =>
+            [.. (await client.GetFromJsonAsync<JsonElement>("/v1/usage")).GetProperty("data").EnumerateArray()];
+        static int Requests(List<JsonElement> rows) => rows.Sum(r => r.GetProperty("requests").GetInt32());
 
-            await Task.Delay(200);
-        }
+        await WaitUntilAsync($"the ledger to hold {expectedRequests} requests", TimeSpan.FromSeconds(10), RowsAsync,
+            rows => Requests(rows) >= expectedRequests, rows => $"{Requests(rows)} requests");
+        await UsageLedgers.WaitUntilWrittenAsync(platform.AppHost);
+        var rows = await RowsAsync();
+        var requests = Requests(rows);
+        Assert.Equal(expectedRequests, requests);
+        return (requests, requests - rows.Sum(r => r.GetProperty("errors").GetInt32()), rows.Sum(r => r.GetProperty("costUsd").GetDecimal()),
+            rows.Sum(r => r.GetProperty("outputTokens").GetInt64()));
     }
 }

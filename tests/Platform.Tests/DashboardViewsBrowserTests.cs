@@ -35,18 +35,11 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         await page.WaitForFunctionAsync($"() => Number(document.querySelector('svg.usage-chart').dataset.totalCost) > {before.ToString(CultureInfo.InvariantCulture)}",
             null, new() { Timeout = 30_000 });
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        // The gateway writes its ledger in batches off the request path: the page and the ledger agree once both have caught up.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        decimal ledger, shown;
-        do
-        {
-            ledger = (await model.GetFromJsonAsync<JsonElement>($"/v1/usage?from={today}&to={today}")).GetProperty("data").EnumerateArray()
-                .Sum(r => r.GetProperty("costUsd").GetDecimal());
-            shown = Cost(await page.GetAttributeAsync("svg.usage-chart", "data-total-cost"));
-        }
-        while (shown != ledger && DateTime.UtcNow < deadline && await Delay());
-
-        Assert.Equal(ledger, shown);
+        // The gateway writes its ledger in batches off the request path: once it has written everything, the page catches up with it.
+        await UsageLedgers.WaitUntilWrittenAsync(platform.AppHost);
+        var ledger = await SpentTodayAsync(model);
+        var shown = await WaitUntilAsync("the page to show the ledger's spend", TimeSpan.FromSeconds(30),
+            async () => Cost(await page.GetAttributeAsync("svg.usage-chart", "data-total-cost")), cost => cost == ledger, cost => $"{cost}, the ledger {ledger}");
         Assert.True(Cost(await page.GetAttributeAsync($"svg.usage-chart g[data-day='{today}']", "data-cost")) > 0);
         await Assertions.Expect(page.Locator("table[data-usage-by=model] tr[data-model=priced]")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("tr[data-alias=priced]")).ToHaveCountAsync(1);
@@ -160,15 +153,8 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         await Assertions.Expect(page.Locator($"tr[data-key-id='{keyId}']")).ToHaveCountAsync(0);
         await page.GetByLabel("Show revoked keys").CheckAsync();
         await Assertions.Expect(page.Locator($"tr[data-key-id='{keyId}']")).ToHaveAttributeAsync("data-key-state", "revoked");
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        HttpStatusCode status;
-        do
-        {
-            status = (await withIssued.GetAsync("/v1/me")).StatusCode;
-        }
-        while (status != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline && await Delay());
-
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        await WaitUntilAsync("the key revoked on the page to be refused", TimeSpan.FromSeconds(15), async () => (await withIssued.GetAsync("/v1/me")).StatusCode,
+            status => status == HttpStatusCode.Unauthorized, status => $"{(int)status}");
     }
 
     [Fact]
@@ -227,26 +213,18 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         using var orchestrator = platform.AppHost.Client("orchestrator", adminKey);
         var runId = (await Runs.StartAsync(orchestrator, agent, "draft a note")).Id();
         Assert.Equal("succeeded", (await Runs.WaitForAsync(orchestrator, runId, TimeSpan.FromSeconds(90))).State());
-        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        decimal spent = 0, previous;
-        do
-        {
-            previous = spent;
-            spent = (await model.GetFromJsonAsync<JsonElement>($"/v1/usage?from={today}&to={today}")).GetProperty("data").EnumerateArray()
-                .Sum(r => r.GetProperty("costUsd").GetDecimal());
-        }
-        while ((spent == 0 || spent != previous) && DateTime.UtcNow < deadline && await Delay());
-
+        await UsageLedgers.WaitUntilWrittenAsync(platform.AppHost);
+        var spent = await SpentTodayAsync(model);
         Assert.True(spent > 0, "The gateway's ledger holds no spend for the run.");
         return spent;
     }
 
-    private static decimal Cost(string? value) => decimal.Parse(value ?? "0", CultureInfo.InvariantCulture);
-
-    private static async Task<bool> Delay()
+    private static async Task<decimal> SpentTodayAsync(HttpClient model)
     {
-        await Task.Delay(500);
-        return true;
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return (await model.GetFromJsonAsync<JsonElement>($"/v1/usage?from={today}&to={today}")).GetProperty("data").EnumerateArray()
+            .Sum(r => r.GetProperty("costUsd").GetDecimal());
     }
+
+    private static decimal Cost(string? value) => decimal.Parse(value ?? "0", CultureInfo.InvariantCulture);
 }

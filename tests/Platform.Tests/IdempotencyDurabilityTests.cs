@@ -45,7 +45,7 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
         using (var leaving = new CancellationTokenSource())
         {
             var call = PostAsync(toFirst, idempotencyKey, leaving.Token);
-            await _app.WaitUntilAsync(() => _upstream.Calls(model) == 1, TimeSpan.FromSeconds(30));
+            await WaitUntilAsync("the call to reach the upstream", TimeSpan.FromSeconds(30), () => _upstream.Calls(model) == 1);
             await RestartRedisWithoutTheGatewaysStateAsync();
             await leaving.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
@@ -72,7 +72,7 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
         var idempotencyKey = $"chaos-{Guid.NewGuid():N}";
 
         var call = PostAsync(toVictim, idempotencyKey);
-        await _app.WaitUntilAsync(() => _upstream.Calls(model) == 1, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync("the call to reach the upstream", TimeSpan.FromSeconds(30), () => _upstream.Calls(model) == 1);
         await RestartRedisWithoutTheGatewaysStateAsync();
         Process.GetProcessById(victim.Pid!.Value).Kill();
         try
@@ -90,7 +90,7 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
         }
         finally
         {
-            await _app.WaitUntilAsync(() => _app.State(victim.Id) is not ("Running" or "Stopping"), TimeSpan.FromSeconds(30));
+            await WaitUntilAsync($"the killed {victim.Id} to show as stopped", TimeSpan.FromSeconds(30), () => _app.State(victim.Id) is not ("Running" or "Stopping"));
             await _app.RunCommandAsync(victim.Id, "start");
             await _app.WaitUntilReplicasServeAsync("model", 2);
         }
@@ -120,23 +120,20 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
     /// Redis itself is asked, not the resource's health notifications: right after a restart those can still show the
     /// stopped process's state, and waiting on them once failed a run whose Redis was already accepting connections.
     /// </summary>
-    private async Task WaitUntilRedisAnswersAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (true)
+    private async Task WaitUntilRedisAnswersAsync() =>
+        await WaitUntilAsync("the restarted Redis to answer", TimeSpan.FromMinutes(1), async () =>
         {
             try
             {
                 await using var redis = await ConnectionMultiplexer.ConnectAsync(_app.ConnectionString("cache"));
                 await redis.GetDatabase().PingAsync();
-                return;
+                return true;
             }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
+            catch (RedisConnectionException)
             {
-                await Task.Delay(200);
+                return false;
             }
-        }
-    }
+        });
 
     private (Replica First, Replica Other) ServingReplicas()
     {
@@ -180,19 +177,19 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
     /// <summary>Repeats the request while the gateway answers that the key is in use, for at most a lease and a half.</summary>
     private static async Task<HttpResponseMessage> RepeatWhileInUseAsync(HttpClient client, string idempotencyKey)
     {
-        var deadline = DateTime.UtcNow + Lease * 1.5;
-        while (true)
+        var (response, _) = await WaitUntilAsync("the key to be no longer in use", Lease * 1.5, async () =>
         {
             var response = await PostAsync(client, idempotencyKey);
-            if (response.StatusCode != HttpStatusCode.Conflict || !(await response.Content.ReadAsStringAsync()).Contains("idempotency_key_in_use", StringComparison.Ordinal)
-                || DateTime.UtcNow > deadline)
+            var inUse = response.StatusCode == HttpStatusCode.Conflict
+                && (await response.Content.ReadAsStringAsync()).Contains("idempotency_key_in_use", StringComparison.Ordinal);
+            if (inUse)
             {
-                return response;
+                response.Dispose();
             }
 
-            response.Dispose();
-            await Task.Delay(500);
-        }
+            return (Response: response, InUse: inUse);
+        }, repeat => !repeat.InUse, _ => "still in use");
+        return response;
     }
 
     private static async Task AssertInUseAsync(HttpResponseMessage response)

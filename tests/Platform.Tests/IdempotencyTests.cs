@@ -100,7 +100,7 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
         var key = NewKey();
 
         var first = PostAsync(tenant.Client, Body(), key);
-        await platform.AppHost.WaitUntilAsync(() => _upstream.Calls(model) == 1, TimeSpan.FromSeconds(10));
+        await WaitUntilAsync("the first call to reach the upstream", TimeSpan.FromSeconds(10), () => _upstream.Calls(model) == 1);
         using var duplicate = await PostAsync(tenant.Client, Body(), key);
         using var firstResponse = await first;
         using var later = await PostAsync(tenant.Client, Body(), key);
@@ -157,19 +157,22 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
         using (var cancel = new CancellationTokenSource())
         {
             var first = PostAsync(tenant.Client, Body(), key, cancel.Token);
-            await platform.AppHost.WaitUntilAsync(() => _upstream.Calls(model) == 1, TimeSpan.FromSeconds(10));
+            await WaitUntilAsync("the first call to reach the upstream", TimeSpan.FromSeconds(10), () => _upstream.Calls(model) == 1);
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
         }
 
         // Until the upstream answers, the key is in use; then the answer is stored under it.
-        var retry = await PostAsync(tenant.Client, Body(), key);
-        for (var attempt = 0; retry.StatusCode == HttpStatusCode.Conflict && attempt < 50; attempt++)
+        var retry = await WaitUntilAsync("the abandoned first call's answer to be stored", TimeSpan.FromSeconds(10), async () =>
         {
-            retry.Dispose();
-            await Task.Delay(200);
-            retry = await PostAsync(tenant.Client, Body(), key);
-        }
+            var response = await PostAsync(tenant.Client, Body(), key);
+            if (response.StatusCode == HttpStatusCode.Conflict)
+            {
+                response.Dispose();
+            }
+
+            return response;
+        }, response => response.StatusCode != HttpStatusCode.Conflict, response => $"{(int)response.StatusCode}");
 
         using (retry)
         {
@@ -268,17 +271,14 @@ public sealed class IdempotencyTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     /// <summary>
-    /// The tenant's ledger rows in the order they were written, once <paramref name="expectedRows"/> are there and a few
-    /// batch windows more have passed, so a row that should not exist has had time to appear.
+    /// The tenant's ledger rows in the order they were written, once <paramref name="expectedRows"/> are there and every
+    /// replica has written what it recorded before, so a row that should not exist would be there too.
     /// </summary>
     private async Task<List<LedgerRow>> LedgerAsync(string tenantId, int expectedRows)
     {
-        for (var attempt = 0; (await ReadLedgerAsync(tenantId)).Count < expectedRows && attempt < 50; attempt++)
-        {
-            await Task.Delay(200);
-        }
-
-        await Task.Delay(1000);
+        await WaitUntilAsync($"{expectedRows} ledger rows of the tenant", TimeSpan.FromSeconds(10), () => ReadLedgerAsync(tenantId),
+            rows => rows.Count >= expectedRows, rows => $"{rows.Count} rows");
+        await UsageLedgers.WaitUntilWrittenAsync(platform.AppHost);
         return await ReadLedgerAsync(tenantId);
     }
 

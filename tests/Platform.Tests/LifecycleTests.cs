@@ -45,16 +45,9 @@ public sealed class LifecycleTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/me")).StatusCode);
     }
 
-    private static async Task WaitUntilGoneAsync(IReadOnlyList<int> pids, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (pids.Any(Processes.IsAlive) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(250);
-        }
-
-        Assert.All(pids, pid => Assert.False(Processes.IsAlive(pid), $"process {pid} ({Processes.CommandLine(pid)}) outlived the AppHost"));
-    }
+    private static async Task WaitUntilGoneAsync(IReadOnlyList<int> pids, TimeSpan timeout) =>
+        await WaitUntilAsync("every process the AppHost started to end with it", timeout, () => Task.FromResult(pids.Where(Processes.IsAlive).ToList()),
+            alive => alive.Count == 0, alive => $"outlived the AppHost: {string.Join("; ", alive.Select(pid => $"{pid} ({Processes.CommandLine(pid)})"))}");
 }
 
 [CollectionDefinition(Name)]

@@ -56,7 +56,8 @@ public sealed class McpTests(PlatformFixture platform)
             Processes.SendSignal(pid, 9);
         }
 
-        await Task.Delay(500);
+        // The call after must find the server dead, not race its dying.
+        await WaitUntilAsync("the killed MCP server processes to be gone", TimeSpan.FromSeconds(10), () => !servers.Any(Processes.IsAlive));
         var after = await InvocationTests.InvokeAsync(admin, "mcp.everything-restart.echo", new { message = "after" });
 
         Assert.Equal("succeeded", after.GetProperty("status").GetString());

@@ -56,7 +56,8 @@ public sealed partial class MigrationCompatibilityTests(PlatformFixture platform
             }
         })).ToList();
 
-        await WaitUntilAsync(() => succeeded.Count >= 3);
+        await WaitUntilAsync("three runs to succeed before the upgrade", TimeSpan.FromMinutes(3), () => Task.FromResult(succeeded.Count),
+            count => count >= 3, count => $"{count} succeeded; failures: {string.Join("; ", failures)}");
         foreach (var service in Services)
         {
             await using var dataSource = NpgsqlDataSource.Create(Database(service));
@@ -64,7 +65,8 @@ public sealed partial class MigrationCompatibilityTests(PlatformFixture platform
         }
 
         var beforeUpgrade = succeeded.Count;
-        await WaitUntilAsync(() => succeeded.Count >= beforeUpgrade + 6);
+        await WaitUntilAsync("six more runs to succeed after the upgrade", TimeSpan.FromMinutes(3), () => Task.FromResult(succeeded.Count),
+            count => count >= beforeUpgrade + 6, count => $"{count - beforeUpgrade} succeeded; failures: {string.Join("; ", failures)}");
         await stop.CancelAsync();
         await Task.WhenAll(traffic);
 
@@ -148,16 +150,6 @@ public sealed partial class MigrationCompatibilityTests(PlatformFixture platform
     private static MigrationSource NextVersion(string service) => new(typeof(MigrationCompatibilityTests).Assembly, $"NextVersion.{service}");
 
     private string Database(string service) => $"{platform.AppHost.ConnectionString("postgres")};Database={service}db";
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The runs did not keep up.");
-            await Task.Delay(200);
-        }
-    }
 
     [GeneratedRegex(@"--[^\n]*")]
     private static partial Regex CommentPattern();

@@ -58,12 +58,8 @@ public sealed class ProviderKeyTests(PlatformFixture platform) : IAsyncLifetime
         Assert.Equal($"Bearer {apiKey}", _upstream.Authorization(model));
 
         await RestartGatewayAsync();
-        var stored = await StoredDeploymentsAsync(tenantId, "legacy");
-        for (var attempt = 0; stored.Contains(apiKey, StringComparison.Ordinal) && attempt < 100; attempt++)
-        {
-            await Task.Delay(300);
-            stored = await StoredDeploymentsAsync(tenantId, "legacy");
-        }
+        var stored = await WaitUntilAsync("the restarted gateway to encrypt the stored key", TimeSpan.FromSeconds(30), () => StoredDeploymentsAsync(tenantId, "legacy"),
+            deployments => !deployments.Contains(apiKey, StringComparison.Ordinal), _ => "still in plaintext");
         using var after = await ChatAsync(client);
 
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
@@ -83,7 +79,7 @@ public sealed class ProviderKeyTests(PlatformFixture platform) : IAsyncLifetime
         foreach (var replica in platform.AppHost.Replicas("model"))
         {
             await platform.AppHost.RunCommandAsync(replica.Id, "stop");
-            await platform.AppHost.WaitUntilAsync(() => platform.AppHost.State(replica.Id) is not ("Running" or "Stopping"), TimeSpan.FromSeconds(30));
+            await WaitUntilAsync($"{replica.Id} to stop", TimeSpan.FromSeconds(30), () => platform.AppHost.State(replica.Id) is not ("Running" or "Stopping"));
             await platform.AppHost.RunCommandAsync(replica.Id, "start");
         }
 

@@ -60,9 +60,9 @@ public sealed class RunDurabilityTests : IAsyncLifetime
         var runIds = await Task.WhenAll(Enumerable.Range(0, RunCount).Select(async i =>
             (await Runs.StartAsync(i % 2 == 0 ? toVictim : toSurvivor, "durable", Runs.ThreeStepGoal($"token-{i}"), idempotencyKey: $"durable-{i}")).Id()));
 
-        await WaitUntilAsync(() => _server.Count >= RunCount / 5, TimeSpan.FromMinutes(2), "a fifth of the tool calls to happen");
+        await WaitUntilAsync("a fifth of the tool calls to happen", TimeSpan.FromMinutes(2), () => _server.Count >= RunCount / 5);
         Process.GetProcessById(victim.Pid!.Value).Kill();
-        await WaitUntilAsync(() => _server.Count >= RunCount / 2, TimeSpan.FromMinutes(2), "half of the tool calls to happen");
+        await WaitUntilAsync("half of the tool calls to happen", TimeSpan.FromMinutes(2), () => _server.Count >= RunCount / 2);
         await _app.RunCommandAsync("cache", "restart");
 
         var runs = new List<JsonElement>();
@@ -86,15 +86,5 @@ public sealed class RunDurabilityTests : IAsyncLifetime
         Assert.Equal(2 * RunCount, modelSteps);
         Assert.True(await modelDb.ExecuteScalarAsync<long>(
             "SELECT count(DISTINCT idempotency_key) FROM usage_ledger WHERE tenant_id = @tenantId AND idempotency_key LIKE 'run:%'", new { tenantId }) >= modelSteps);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Waited {timeout} for {what}.");
-            await Task.Delay(100);
-        }
     }
 }

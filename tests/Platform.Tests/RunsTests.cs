@@ -161,12 +161,9 @@ public sealed class RunsTests(PlatformFixture platform) : IAsyncLifetime
         using var orchestrator = platform.AppHost.Client("orchestrator", key);
 
         var run = await Runs.StartAsync(orchestrator, "slowpoke", Runs.ThreeStepGoal("token-slow"));
-        var deadline = DateTime.UtcNow + RunTimeout;
-        while (!(await Runs.GetAsync(orchestrator, run.Id())).Steps().Any(s => s.GetProperty("kind").GetString() == "tool" && s.GetProperty("state").GetString() == "running"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The tool step never started.");
-            await Task.Delay(100);
-        }
+        await WaitUntilAsync("the tool step to start", RunTimeout, () => Runs.GetAsync(orchestrator, run.Id()),
+            current => current.Steps().Any(s => s.GetProperty("kind").GetString() == "tool" && s.GetProperty("state").GetString() == "running"),
+            current => current.ToString());
 
         using var cancel = await orchestrator.PostAsync($"/v1/runs/{run.Id()}/cancel", null);
 

@@ -40,8 +40,7 @@ public sealed class SchemaReferenceTests(PlatformFixture platform)
 
         Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
-        await Task.Delay(500);
-        Assert.Equal(0, target.Accepted);
+        Assert.Equal(0, await target.AcceptedBeforeMarkerAsync());
     }
 
     private static object Tool(object parameters) => new

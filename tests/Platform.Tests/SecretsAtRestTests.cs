@@ -44,7 +44,7 @@ public sealed class SecretsAtRestTests(PlatformFixture platform) : IAsyncLifetim
 
         var before = await InvocationTests.InvokeAsync(client, "http.whoami", new { });
         await RestartToolServiceAsync();
-        await platform.AppHost.WaitUntilAsync(() => StoredAsync(tenantId, "legacy_token").GetAwaiter().GetResult().Encrypted, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync("the restarted tool service to encrypt the legacy secret", TimeSpan.FromSeconds(30), async () => (await StoredAsync(tenantId, "legacy_token")).Encrypted);
         var (value, _) = await StoredAsync(tenantId, "legacy_token");
         var after = await InvocationTests.InvokeAsync(client, "http.whoami", new { });
 
@@ -140,7 +140,7 @@ public sealed class SecretsAtRestTests(PlatformFixture platform) : IAsyncLifetim
     {
         var replica = platform.AppHost.Replicas("tool").Single();
         await platform.AppHost.RunCommandAsync(replica.Id, "restart");
-        await platform.AppHost.WaitUntilAsync(() => platform.AppHost.Replicas("tool").Single() is { State: "Running" } restarted && restarted.Pid != replica.Pid, TimeSpan.FromSeconds(60));
+        await WaitUntilAsync("a new tool process to run", TimeSpan.FromSeconds(60), () => platform.AppHost.Replicas("tool").Single() is { State: "Running" } restarted && restarted.Pid != replica.Pid);
         await platform.AppHost.App.ResourceNotifications.WaitForResourceHealthyAsync("tool").WaitAsync(TimeSpan.FromSeconds(60));
         await platform.AppHost.WaitUntilReplicasServeAsync("tool", 1);
     }

@@ -64,10 +64,11 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
         Assert.Equal("deleted", (await deleted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         using var planningAfter = platform.AppHost.Client("planning", key);
         Assert.Equal(HttpStatusCode.Unauthorized, (await planningAfter.GetAsync("/v1/plans")).StatusCode);
-        await platform.AppHost.WaitUntilAsync(() => CountAsync("planningdb", "plans", tenantId).Result == 0
-            && CountAsync("orchestratordb", "api_keys", tenantId).Result == 0
-            && CountAsync("tooldb", "http_allowlist", tenantId).Result == 0
-            && CountAsync("modeldb", "budgets", tenantId).Result == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync("every service to delete the tenant's rows", TimeSpan.FromSeconds(30), async () =>
+            await CountAsync("planningdb", "plans", tenantId) == 0
+            && await CountAsync("orchestratordb", "api_keys", tenantId) == 0
+            && await CountAsync("tooldb", "http_allowlist", tenantId) == 0
+            && await CountAsync("modeldb", "budgets", tenantId) == 0);
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsJsonAsync("/v1/tenants", new { id = tenantId, name = "again" })).StatusCode);
     }
 
@@ -91,14 +92,8 @@ public sealed class TenantLifecycleTests(PlatformFixture platform)
     /// </summary>
     private static async Task AssertRevokedAsync(HttpClient client, string path)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2.5);
-        HttpStatusCode status;
-        while ((status = (await client.GetAsync(path)).StatusCode) != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        await WaitUntilAsync($"{path} to refuse the revoked key", TimeSpan.FromSeconds(2.5), async () => (await client.GetAsync(path)).StatusCode,
+            status => status == HttpStatusCode.Unauthorized, status => $"{(int)status}");
     }
 
     private async Task<long> CountAsync(string database, string table, string tenantId)

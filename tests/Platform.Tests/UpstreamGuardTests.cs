@@ -164,19 +164,12 @@ public sealed class UpstreamGuardTests(PlatformFixture platform) : IAsyncLifetim
     /// <summary>Each replica reads the allowlist through a two-second cache: the change reaches them within that.</summary>
     private static async Task<string> EventuallyOkAsync(HttpClient client, string alias)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
+        var (status, body) = await WaitUntilAsync($"the gateway to allow {alias}'s upstream", TimeSpan.FromSeconds(15), async () =>
         {
             using var response = await ChatAsync(client, alias, stream: false);
-            var body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                using var completion = JsonDocument.Parse(body);
-                return completion.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"still {(int)response.StatusCode}: {body}");
-            await Task.Delay(250);
-        }
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        }, answer => answer.StatusCode == HttpStatusCode.OK, answer => $"{(int)answer.StatusCode}: {answer.Body}");
+        using var completion = JsonDocument.Parse(body);
+        return completion.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
     }
 }
