@@ -14,24 +14,11 @@ namespace Platform.Tests;
 /// 30 s, so a dead replica's lease lapses within the test.
 /// </summary>
 [Collection(RunDurabilityCollection.Name)]
-public sealed class IdempotencyDurabilityTests : IAsyncLifetime
+public sealed class IdempotencyDurabilityTests(IdempotencyDurabilityPlatform platform) : IClassFixture<IdempotencyDurabilityPlatform>
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
-    private PlatformApp _app = null!;
-    private FakeUpstream _upstream = null!;
-
-    public async Task InitializeAsync()
-    {
-        _app = await PlatformApp.StartAsync([("model", "ModelGateway:TotalTimeout", Lease.ToString())], "Replicas:model=2");
-        await _app.WaitUntilReplicasServeAsync("model", 2);
-        _upstream = await FakeUpstream.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _upstream.DisposeAsync();
-        await _app.DisposeAsync();
-    }
+    private static readonly TimeSpan Lease = IdempotencyDurabilityPlatform.Lease;
+    private readonly PlatformApp _app = platform.App;
+    private readonly FakeUpstream _upstream = platform.Upstream;
 
     [Fact]
     public async Task ACallWhoseClientLeftWhileRedisRestartedIsSentUpstreamOnceAndItsRepeatOnTheOtherReplicaGetsItsAnswer()
@@ -205,5 +192,40 @@ public sealed class IdempotencyDurabilityTests : IAsyncLifetime
         Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
         using var document = JsonDocument.Parse(body);
         return document.RootElement.GetProperty("error").Clone();
+    }
+}
+
+/// <summary>
+/// The platform of <see cref="IdempotencyDurabilityTests"/>, started once for all of them: each test uses a tenant and
+/// a fake model of its own and leaves both gateway replicas serving, so none sees what another did.
+/// </summary>
+public sealed class IdempotencyDurabilityPlatform : IAsyncLifetime
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private PlatformApp? _app;
+    private FakeUpstream? _upstream;
+
+    public PlatformApp App => _app ?? throw new InvalidOperationException("Not started.");
+
+    public FakeUpstream Upstream => _upstream ?? throw new InvalidOperationException("Not started.");
+
+    public async Task InitializeAsync()
+    {
+        _app = await PlatformApp.StartAsync([("model", "ModelGateway:TotalTimeout", Lease.ToString())], "Replicas:model=2");
+        await _app.WaitUntilReplicasServeAsync("model", 2);
+        _upstream = await FakeUpstream.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync();
+        }
+
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
     }
 }
