@@ -6,7 +6,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Orchestrator;
 
 /// <summary>Agents are versioned definitions per tenant: each write is a new version, and a deleted agent's versions still resolve.</summary>
 [Collection(PlatformCollection.Name)]

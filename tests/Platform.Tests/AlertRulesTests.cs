@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Authentication;
 using YamlDotNet.RepresentationModel;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// The shipped alert rules (deploy/prometheus/platform-alerts.yaml) against what the services really export: every

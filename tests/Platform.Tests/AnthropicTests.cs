@@ -5,7 +5,7 @@ using System.Text.Json;
 using OpenAI;
 using OpenAI.Chat;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>OpenAI clients talking to an Anthropic deployment through the gateway's translation, both ways.</summary>
 [Collection(PlatformCollection.Name)]

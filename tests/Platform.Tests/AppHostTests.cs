@@ -4,7 +4,7 @@ using Aspire.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 [Collection(PlatformCollection.Name)]
 public sealed class AppHostTests(PlatformFixture platform)

@@ -5,7 +5,7 @@ using System.Text;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>Approval rules are checked when they are set, and no argument can make matching them hang or fail a call.</summary>
 [Collection(PlatformCollection.Name)]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 [Collection(PlatformCollection.Name)]
 public sealed class ApprovalTests(PlatformFixture platform)

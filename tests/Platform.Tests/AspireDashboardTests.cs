@@ -7,7 +7,7 @@ using Npgsql;
 using Platform.TestSupport;
 using static Microsoft.Playwright.Assertions;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>The Aspire dashboard of a whole AppHost run as a process, in Debian's headless Chromium, as a developer uses it.</summary>
 [Collection(AppHostProcessCollection.Name)]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 [Collection(PlatformCollection.Name)]
 public sealed class AuthenticationTests(PlatformFixture platform)

@@ -6,7 +6,7 @@ using Npgsql;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// The restore drill: deploy/backup/backup.sh against the running platform, more writes, then restore.sh into a fresh

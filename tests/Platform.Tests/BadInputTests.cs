@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 [Collection(PlatformCollection.Name)]
 public sealed class BadInputTests(PlatformFixture platform)

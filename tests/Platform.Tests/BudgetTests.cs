@@ -4,7 +4,7 @@ using System.Text.Json;
 using Platform.TestSupport;
 
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>Budgets and rate limits hold under concurrency and across two gateway replicas sharing one Redis.</summary>
 [Collection(PlatformCollection.Name)]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 [Collection(PlatformCollection.Name)]
 public sealed class CacheTests(PlatformFixture platform) : IAsyncLifetime

@@ -5,7 +5,7 @@ using System.Text.Json;
 using OpenAI;
 using OpenAI.Chat;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>The gateway through the official OpenAI .NET SDK, as any OpenAI client would use it.</summary>
 [Collection(PlatformCollection.Name)]

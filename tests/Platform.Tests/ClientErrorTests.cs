@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>
 /// A client's mistake on the OpenAI-compatible endpoints is a 4xx in OpenAI's shape naming the parameter, never an

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Dashboard;
 
 /// <summary>The dashboard as an operator sees it: Debian's Chromium, headless, driven by Playwright.</summary>
 [Collection(PlatformCollection.Name)]

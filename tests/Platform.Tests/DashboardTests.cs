@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Dashboard;
 
 [Collection(PlatformCollection.Name)]
 public sealed partial class DashboardTests(PlatformFixture platform)

@@ -3,8 +3,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Platform.Tests.CrossService;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Dashboard;
 
 /// <summary>The dashboard's spend, agents, tools and keys views and a platform admin's tenant switch, in Debian's Chromium.</summary>
 [Collection(PlatformCollection.Name)]

@@ -5,7 +5,7 @@ using System.Text;
 using OpenAI;
 using OpenAI.Embeddings;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 [Collection(PlatformCollection.Name)]
 public sealed class EmbeddingsTests(PlatformFixture platform)

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// Many clients and gateways send <c>Content-Type: application/json</c> on every call. A request without a body is not

@@ -2,7 +2,7 @@ using Platform.Tests.Sweep;
 using Platform.TestSupport;
 using Xunit.Abstractions;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// Every endpoint of every service, from its OpenAPI document, against hostile requests: missing and wrong keys,

@@ -3,9 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.TestSupport;
+using Platform.Tests.Orchestrator;
 using StackExchange.Redis;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>
 /// A chat call with an <c>Idempotency-Key</c> is sent upstream once through chaos: Redis restarts without the gateway's

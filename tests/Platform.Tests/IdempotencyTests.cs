@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>
 /// A chat request with an <c>Idempotency-Key</c> is made and paid for once, on any replica: a repeat gets the stored

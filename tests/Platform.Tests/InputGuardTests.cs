@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>Input no service can store or read unambiguously is refused in one place, before any endpoint sees it.</summary>
 [Collection(PlatformCollection.Name)]

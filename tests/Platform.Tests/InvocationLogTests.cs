@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Platform.Tests.CrossService;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>GET /v1/invocations: a tenant's latest tool calls, newest first, and only its own.</summary>
 [Collection(PlatformCollection.Name)]

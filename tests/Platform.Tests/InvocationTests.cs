@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 [Collection(PlatformCollection.Name)]
 public sealed class InvocationTests(PlatformFixture platform) : IAsyncLifetime

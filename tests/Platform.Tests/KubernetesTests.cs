@@ -5,7 +5,7 @@ using k8s.Models;
 using Platform.TestSupport;
 using YamlDotNet.Serialization;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// The Kubernetes YAML the AppHost publishes: current with the app model, valid against the Kubernetes schemas (checked

@@ -1,7 +1,7 @@
 using System.Net;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>Starting and stopping whole AppHosts as processes, the way a user runs one; each test owns its own.</summary>
 [Collection(AppHostProcessCollection.Name)]

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using NJsonSchema;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>The manifest Aspire's own publisher writes from our app model, as azd and aspirate read it.</summary>
 [Collection(AppHostProcessCollection.Name)]

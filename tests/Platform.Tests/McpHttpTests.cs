@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>
 /// MCP servers over Streamable HTTP are reached through the SSRF guard with the registering tenant's allowlist (the

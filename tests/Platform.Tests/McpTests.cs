@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>
 /// MCP against a real server nobody here wrote: <c>@modelcontextprotocol/server-everything</c> from npm, over stdio,

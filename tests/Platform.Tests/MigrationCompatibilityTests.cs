@@ -6,7 +6,7 @@ using Npgsql;
 using Platform.ServiceDefaults.Data;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// Rolling upgrades: a version's migrations only expand the schema (docs/operations/rollouts.md), so the version before

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Platform.ServiceDefaults.Data;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 [Collection(PlatformCollection.Name)]
 public sealed class MigrationRunnerTests(PlatformFixture platform)

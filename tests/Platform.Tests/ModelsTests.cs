@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 [Collection(PlatformCollection.Name)]
 public sealed class ModelsTests(PlatformFixture platform)

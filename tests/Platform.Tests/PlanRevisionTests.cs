@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
 using Platform.TestSupport;
+using Platform.Tests.Tool;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Planning;
 
 /// <summary>Re-planning after a failure, revision history, tenant isolation, and plans stored before revisions existed.</summary>
 [Collection(PlatformCollection.Name)]

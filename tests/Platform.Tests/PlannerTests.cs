@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Platform.Tests.Tool;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Planning;
 
 /// <summary>The LLM planner end to end on the simulator: goals become costed plans through the model gateway.</summary>
 [Collection(PlatformCollection.Name)]

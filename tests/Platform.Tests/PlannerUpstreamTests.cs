@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Planning;
 
 /// <summary>
 /// The LLM planner against real providers' wire formats (a scripted fake upstream): the prompt and schema that go

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Planning;
 
 /// <summary>Plans whose steps the caller wrote (the manual planner): every rule a plan is held to, each named by field.</summary>
 [Collection(PlatformCollection.Name)]

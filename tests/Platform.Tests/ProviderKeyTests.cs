@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>
 /// Provider keys in tenants' aliases are stored encrypted, never shown, decrypted only to call the upstream; keys

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// A tenant's JSON Schema pattern that backtracks without end (<c>^(a+)+$</c> against <c>aaa…a!</c>) is matched under

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>The commands the Aspire dashboard offers on our resources, run the way the dashboard runs them.</summary>
 [Collection(PlatformCollection.Name)]

@@ -7,7 +7,7 @@ using System.Text.Json;
 using OpenAI;
 using OpenAI.Chat;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>Fallbacks, retries, timeouts and cooldowns against a fake OpenAI-compatible upstream.</summary>
 [Collection(PlatformCollection.Name)]

@@ -5,7 +5,7 @@ using Dapper;
 using Npgsql;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Orchestrator;
 
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RunDurabilityCollection

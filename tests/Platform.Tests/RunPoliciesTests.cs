@@ -5,7 +5,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Orchestrator;
 
 /// <summary>What an agent asks of its runs beyond the happy path: re-planning, compensation, a fallback model, and the react loop.</summary>
 [Collection(PlatformCollection.Name)]

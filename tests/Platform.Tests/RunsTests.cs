@@ -4,7 +4,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Orchestrator;
 
 /// <summary>Durable runs on one orchestrator: planned, executed through the gateway and the tool service, steered through the API.</summary>
 [Collection(PlatformCollection.Name)]

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>A tool's argument schema never makes the service fetch anything, whether it came through the API or not.</summary>
 [Collection(PlatformCollection.Name)]

@@ -3,7 +3,7 @@ using Aspire.Hosting;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>
 /// Tenant secrets are encrypted in tooldb and decrypted only to fill an HTTP tool's headers, which only an admin key

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using Platform.Tests.Planning;
+using Platform.Tests.Tool;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 [Collection(PlatformCollection.Name)]
 public sealed class TenancyTests(PlatformFixture platform)

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>Platform admins deactivate and delete tenants: keys stop working at once, data is purged after retention.</summary>
 [Collection(PlatformCollection.Name)]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>A platform admin's key acts as another tenant with the Platform-Tenant header; no other key may.</summary>
 [Collection(PlatformCollection.Name)]

@@ -7,7 +7,7 @@ using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>
 /// Usage and context windows as the deployment's model counts tokens. The texts tokenise far from four characters a

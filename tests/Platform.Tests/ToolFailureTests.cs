@@ -3,8 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Platform.Tests.Tool;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Orchestrator;
 
 /// <summary>
 /// A tool call that can only fail the same way is planned around after one attempt; one that may pass is tried again;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>
 /// Hostile input on each tool-service endpoint that writes or runs something: never a 5xx, and every refusal is

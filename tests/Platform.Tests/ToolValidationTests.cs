@@ -6,7 +6,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Tool;
 
 /// <summary>
 /// A tool is checked when it is written, so nothing stored makes a later read, list or call fail; and values stored

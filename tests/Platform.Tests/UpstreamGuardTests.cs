@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Platform.Tests;
+namespace Platform.Tests.Model;
 
 /// <summary>
 /// A tenant's alias reaches its base URL only through the outbound guard: a loopback, private or metadata address is
