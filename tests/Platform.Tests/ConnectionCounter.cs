@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
@@ -8,7 +9,7 @@ public sealed class ConnectionCounter : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stopping = new();
-    private int _accepted;
+    private readonly ConcurrentQueue<int> _acceptedFromPorts = new();
 
     public ConnectionCounter()
     {
@@ -18,7 +19,19 @@ public sealed class ConnectionCounter : IDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    public int Accepted => Volatile.Read(ref _accepted);
+    /// <summary>
+    /// The connections accepted before a marker connection of the test's own. The listener accepts connections in the
+    /// order they were made, so once the marker is accepted every connection made before it has been counted: what
+    /// proves that none was made, without waiting a while in the hope that one would have shown by then.
+    /// </summary>
+    public async Task<int> AcceptedBeforeMarkerAsync()
+    {
+        using var marker = new TcpClient();
+        await marker.ConnectAsync(IPAddress.Loopback, Port);
+        var markerPort = ((IPEndPoint)marker.Client.LocalEndPoint!).Port;
+        return await WaitUntilAsync("the marker connection to be accepted", TimeSpan.FromSeconds(10),
+            () => Task.FromResult(_acceptedFromPorts.ToList().IndexOf(markerPort)), index => index >= 0, _ => "not accepted");
+    }
 
     public void Dispose()
     {
@@ -34,7 +47,7 @@ public sealed class ConnectionCounter : IDisposable
             while (true)
             {
                 using var client = await _listener.AcceptTcpClientAsync(_stopping.Token);
-                Interlocked.Increment(ref _accepted);
+                _acceptedFromPorts.Enqueue(((IPEndPoint)client.Client.RemoteEndPoint!).Port);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)

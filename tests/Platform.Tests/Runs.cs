@@ -64,22 +64,8 @@ internal static class Runs
     public static async Task<JsonElement> WaitForAsync(HttpClient orchestrator, string runId, TimeSpan timeout, params string[] states)
     {
         states = states.Length > 0 ? states : ["succeeded", "failed", "cancelled", "timed_out"];
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement run;
-        do
-        {
-            run = await GetAsync(orchestrator, runId);
-            if (states.Contains(run.GetProperty("state").GetString()))
-            {
-                return run;
-            }
-
-            await Task.Delay(200);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.Fail($"Run {runId} is {run.GetProperty("state").GetString()} after {timeout}, not {string.Join(" or ", states)}: {run}");
-        return run;
+        return await WaitUntilAsync($"run {runId} to be {string.Join(" or ", states)}", timeout, () => GetAsync(orchestrator, runId),
+            run => states.Contains(run.GetProperty("state").GetString()), run => run.ToString());
     }
 
     public static string State(this JsonElement run) => run.GetProperty("state").GetString()!;

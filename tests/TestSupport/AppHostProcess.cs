@@ -170,34 +170,24 @@ public sealed partial class AppHostProcess : IAsyncDisposable
 
     private async Task WaitUntilHealthyAsync(string service, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        while (DateTime.UtcNow < deadline)
+        await Waits.WaitUntilAsync($"{service} to be healthy", timeout, async () =>
         {
             if (_process.HasExited)
             {
                 throw new TimeoutException($"The AppHost exited with {_process.ExitCode}.");
             }
 
-            if (Service(service) is { } found)
+            try
             {
-                try
-                {
-                    if ((await client.GetAsync(new Uri(found.Url, "/health"))).IsSuccessStatusCode)
-                    {
-                        return;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                    // Not answering yet.
-                }
+                return Service(service) is { } found && (await client.GetAsync(new Uri(found.Url, "/health"))).IsSuccessStatusCode;
             }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"{service} was not healthy within {timeout.TotalSeconds} s.");
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not answering yet.
+                return false;
+            }
+        });
     }
 
     private static int FreePort()

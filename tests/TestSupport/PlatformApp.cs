@@ -123,8 +123,7 @@ public sealed class PlatformApp : IAsyncDisposable
     public async Task WaitUntilReplicasServeAsync(string resource, int count)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
+        await Waits.WaitUntilAsync($"{count} replicas of {resource} to serve", TimeSpan.FromSeconds(90), async () =>
         {
             var serving = 0;
             foreach (var replica in Replicas(resource).Where(r => r.State == "Running" && r.Url is not null))
@@ -139,32 +138,8 @@ public sealed class PlatformApp : IAsyncDisposable
                 }
             }
 
-            if (serving >= count)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{serving} of {count} replicas of {resource} serve.");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
-    public async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not so within {timeout.TotalSeconds} s.");
-            }
-
-            await Task.Delay(100);
-        }
+            return serving;
+        }, serving => serving >= count, serving => $"{serving} serve");
     }
 
     public async ValueTask DisposeAsync()
