@@ -107,6 +107,7 @@ public sealed class IdempotencyDurabilityTests(IdempotencyDurabilityPlatform pla
     /// <summary>
     /// Redis itself is asked, not the resource's health notifications: right after a restart those can still show the
     /// stopped process's state, and waiting on them once failed a run whose Redis was already accepting connections.
+    /// Answering means a PONG, not a connection: while it loads its data Redis accepts connections and refuses commands.
     /// </summary>
     private async Task WaitUntilRedisAnswersAsync() =>
         await WaitUntilAsync("the restarted Redis to answer", TimeSpan.FromMinutes(1), async () =>
@@ -119,6 +120,11 @@ public sealed class IdempotencyDurabilityTests(IdempotencyDurabilityPlatform pla
             }
             catch (RedisConnectionException)
             {
+                return false;
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("LOADING", StringComparison.Ordinal))
+            {
+                // Accepting connections, but still reading its append-only file back: not answering yet.
                 return false;
             }
         });
