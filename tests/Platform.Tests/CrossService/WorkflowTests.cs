@@ -3,7 +3,7 @@ using System.Text.Json;
 using Platform.TestSupport;
 using YamlDotNet.RepresentationModel;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// The GitHub Actions workflows (.github/workflows): valid against SchemaStore's GitHub workflow schema (checked offline

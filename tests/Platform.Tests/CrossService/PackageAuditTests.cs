@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Platform.TestSupport;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// The package audit CI runs before the tests (<c>.ci/audit.py</c>: NuGet's own audit over the whole restore graph,

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Platform.TestSupport;
 using YamlDotNet.RepresentationModel;
 
-namespace Platform.Tests;
+namespace Platform.Tests.CrossService;
 
 /// <summary>
 /// The shipped Grafana dashboard (deploy/grafana/platform-dashboard.json): it has the panels operators need, each reading
