@@ -32,4 +32,39 @@ public static class NodePackages
             throw new InvalidOperationException($"npm install --prefix {folder} failed: {error.Result}");
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> of <paramref name="folder"/> with Node, its packages installed first (see
+    /// <see cref="Install"/>), and answers its exit code, its standard output as lines and its standard error.
+    /// </summary>
+    public static async Task<NodeRun> RunAsync(string folder, string installedFile, string script, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        Install(folder, installedFile);
+        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        startInfo.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
+
+        using var node = Process.Start(startInfo)!;
+        var errors = node.StandardError.ReadToEndAsync();
+        var lines = new List<string>();
+        while (await node.StandardOutput.ReadLineAsync() is { } line)
+        {
+            lines.Add(line);
+        }
+
+        await node.WaitForExitAsync();
+        return new NodeRun(node.ExitCode, [.. lines], await errors);
+    }
 }
+
+/// <summary>How a Node script ended: its exit code, what it printed line by line, and what it said on standard error.</summary>
+public sealed record NodeRun(int ExitCode, string[] Lines, string Errors);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -337,25 +336,8 @@ public sealed class KubernetesTests
 
     private static async Task<Validation[]> ValidateAsync(IEnumerable<string> files)
     {
-        var checks = Path.Combine(Repository.Root, "tests", "kubernetes");
-        NodePackages.Install(checks, Path.Combine("node_modules", "kubernetes-models", "package.json"));
-        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = checks, RedirectStandardOutput = true, RedirectStandardError = true };
-        startInfo.ArgumentList.Add("validate.mjs");
-        foreach (var file in files)
-        {
-            startInfo.ArgumentList.Add(file);
-        }
-
-        using var node = Process.Start(startInfo)!;
-        var stderr = node.StandardError.ReadToEndAsync();
-        var lines = new List<Validation>();
-        while (await node.StandardOutput.ReadLineAsync() is { } line)
-        {
-            lines.Add(JsonSerializer.Deserialize<Validation>(line, JsonSerializerOptions.Web)!);
-        }
-
-        await node.WaitForExitAsync();
-        Assert.True(node.ExitCode == 0, await stderr);
-        return [.. lines];
+        var run = await NodePackages.RunAsync(Path.Combine(Repository.Root, "tests", "kubernetes"), Path.Combine("node_modules", "kubernetes-models", "package.json"), "validate.mjs", files);
+        Assert.True(run.ExitCode == 0, run.Errors);
+        return [.. run.Lines.Select(line => JsonSerializer.Deserialize<Validation>(line, JsonSerializerOptions.Web)!)];
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Platform.TestSupport;
 using YamlDotNet.RepresentationModel;
@@ -119,26 +118,9 @@ public sealed class WorkflowTests
 
     private static async Task<Validation[]> ValidateAsync(IEnumerable<string> files)
     {
-        var checks = Path.Combine(Repository.Root, "tests", "github-actions");
-        NodePackages.Install(checks, Path.Combine("node_modules", "@action-validator", "core", "package.json"));
-        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = checks, RedirectStandardOutput = true, RedirectStandardError = true };
-        startInfo.ArgumentList.Add("validate.mjs");
-        foreach (var file in files)
-        {
-            startInfo.ArgumentList.Add(file);
-        }
-
-        using var node = Process.Start(startInfo)!;
-        var stderr = node.StandardError.ReadToEndAsync();
-        var lines = new List<Validation>();
-        while (await node.StandardOutput.ReadLineAsync() is { } line)
-        {
-            lines.Add(JsonSerializer.Deserialize<Validation>(line, JsonSerializerOptions.Web)!);
-        }
-
-        await node.WaitForExitAsync();
-        Assert.True(node.ExitCode == 0, await stderr);
-        return [.. lines];
+        var run = await NodePackages.RunAsync(Path.Combine(Repository.Root, "tests", "github-actions"), Path.Combine("node_modules", "@action-validator", "core", "package.json"), "validate.mjs", files);
+        Assert.True(run.ExitCode == 0, run.Errors);
+        return [.. run.Lines.Select(line => JsonSerializer.Deserialize<Validation>(line, JsonSerializerOptions.Web)!)];
     }
 
     private sealed record Validation(string File, string[] Errors);

@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -164,24 +163,14 @@ public sealed class EmbeddingsTests(PlatformFixture platform)
     /// <summary>The official OpenAI JS client, pinned in tests/openai, embedding <paramref name="texts"/> with its defaults.</summary>
     private async Task<JsonElement> EmbedWithJsClientAsync(string key, string model, params string[] texts)
     {
-        var folder = Path.Combine(Repository.Root, "tests", "openai");
-        NodePackages.Install(folder, Path.Combine("node_modules", "openai", "package.json"));
-        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        startInfo.ArgumentList.Add("embed.mjs");
-        startInfo.ArgumentList.Add(model);
-        foreach (var text in texts)
-        {
-            startInfo.ArgumentList.Add(text);
-        }
-
-        startInfo.Environment["OPENAI_BASE_URL"] = new Uri(platform.AppHost.Url("model"), "/v1").ToString();
-        startInfo.Environment["OPENAI_API_KEY"] = key;
-        using var node = Process.Start(startInfo)!;
-        var stderr = node.StandardError.ReadToEndAsync();
-        var stdout = await node.StandardOutput.ReadToEndAsync();
-        await node.WaitForExitAsync();
-        Assert.True(node.ExitCode == 0, await stderr);
-        return JsonDocument.Parse(stdout).RootElement.Clone();
+        var run = await NodePackages.RunAsync(Path.Combine(Repository.Root, "tests", "openai"), Path.Combine("node_modules", "openai", "package.json"), "embed.mjs",
+            [model, .. texts], new Dictionary<string, string>
+            {
+                ["OPENAI_BASE_URL"] = new Uri(platform.AppHost.Url("model"), "/v1").ToString(),
+                ["OPENAI_API_KEY"] = key,
+            });
+        Assert.True(run.ExitCode == 0, run.Errors);
+        return JsonDocument.Parse(string.Join('\n', run.Lines)).RootElement.Clone();
     }
 
     private static double Cosine(float[] x, float[] y) =>
