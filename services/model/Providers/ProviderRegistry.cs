@@ -19,6 +19,16 @@ public sealed class ProviderRegistry(IEnumerable<IChatProvider> chat, IEnumerabl
     public IEmbeddingProvider? Embeddings(string name) => _embeddings.GetValueOrDefault(name);
 
     /// <summary>What a deployment on <paramref name="name"/> can serve, as <c>/v1/models</c> lists it.</summary>
-    public IEnumerable<string> Capabilities(string name) =>
-        new[] { ("chat", _chat.ContainsKey(name)), ("embeddings", _embeddings.ContainsKey(name)) }.Where(c => c.Item2).Select(c => c.Item1);
+    public IEnumerable<string> Capabilities(string name)
+    {
+        if (_chat.ContainsKey(name))
+        {
+            yield return "chat";
+        }
+
+        if (_embeddings.ContainsKey(name))
+        {
+            yield return "embeddings";
+        }
+    }
 }
