@@ -171,23 +171,28 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     private async Task WaitUntilHealthyAsync(string service, TimeSpan timeout)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        await Waits.WaitUntilAsync($"{service} to be healthy", timeout, async () =>
+        await Waits.WaitUntilAsync($"{service} to be healthy", timeout, async Task<(bool Healthy, string Seen)> () =>
         {
             if (_process.HasExited)
             {
                 throw new TimeoutException($"The AppHost exited with {_process.ExitCode}.");
             }
 
+            if (Service(service) is not { } found)
+            {
+                return (false, "no process of it yet");
+            }
+
             try
             {
-                return Service(service) is { } found && (await client.GetAsync(new Uri(found.Url, "/health"))).IsSuccessStatusCode;
+                using var response = await client.GetAsync(new Uri(found.Url, "/health"));
+                return (response.IsSuccessStatusCode, $"process {found.Pid} at {found.Url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not answering yet.
-                return false;
+                return (false, $"process {found.Pid} at {found.Url} did not answer: {e.Message}");
             }
-        });
+        }, health => health.Healthy, health => health.Seen);
     }
 
     private static int FreePort()

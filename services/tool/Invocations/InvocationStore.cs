@@ -1,12 +1,26 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace Platform.Tool.Invocations;
 
 /// <summary>Invocation rows: the claim that makes execution exactly-once, results, approvals and the audit trail.</summary>
 public sealed class InvocationStore(NpgsqlDataSource dataSource)
 {
+    // A call that ran has an outcome that must be recorded: brief database trouble (a restart, no free connection) is
+    // waited out for about the lease's grace, after which the claim would count as abandoned anyway.
+    private static readonly ResiliencePipeline OutcomeRecording = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient),
+        MaxRetryAttempts = 8,
+        Delay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(2),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+    }).Build();
+
     private const string Columns = """
         id, tenant_id, key_id, tool, idempotency_key, arguments_hash, arguments::text, pending_arguments::text, run_id, step_id, side_effect, status,
         result::text, error, error_code, duration_ms, approval_id, lease_until, created_at, finished_at
@@ -98,17 +112,18 @@ public sealed class InvocationStore(NpgsqlDataSource dataSource)
             """, new { id });
     }
 
-    public async Task<InvocationRow> FinishAsync(Guid id, string status, string? result, string? error, string? errorCode, int durationMs)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        return await connection.QuerySingleAsync<InvocationRow>($"""
-            UPDATE tool_invocations
-            SET status = @status, result = @result::jsonb, error = @error, error_code = @errorCode, result_size = octet_length(@result), duration_ms = @durationMs,
-                lease_until = NULL, finished_at = now(), pending_arguments = NULL
-            WHERE id = @id
-            RETURNING {Columns}
-            """, new { id, status, result, error, errorCode, durationMs });
-    }
+    public async Task<InvocationRow> FinishAsync(Guid id, string status, string? result, string? error, string? errorCode, int durationMs) =>
+        await OutcomeRecording.ExecuteAsync(async _ =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            return await connection.QuerySingleAsync<InvocationRow>($"""
+                UPDATE tool_invocations
+                SET status = @status, result = @result::jsonb, error = @error, error_code = @errorCode, result_size = octet_length(@result), duration_ms = @durationMs,
+                    lease_until = NULL, finished_at = now(), pending_arguments = NULL
+                WHERE id = @id
+                RETURNING {Columns}
+                """, new { id, status, result, error, errorCode, durationMs });
+        });
 
     /// <summary>Records a decision on a pending approval exactly once; the approved invocation is claimed to run.</summary>
     public async Task<(ApprovalRow? Approval, InvocationRow? Invocation)> DecideAsync(string tenantId, Guid approvalId, bool approve, string decidedBy, string? reason, TimeSpan lease)
