@@ -34,6 +34,23 @@ internal sealed class BrowserSession(IPlaywright playwright, IBrowser browser, I
         return page;
     }
 
+    /// <summary>
+    /// Waits for the page to reach <paramref name="url"/> after a submit; if it does not, fails with what the page shows
+    /// instead (its alerts and validation messages), which says whether the submit failed or never happened.
+    /// </summary>
+    public static async Task WaitForUrlAfterSubmitAsync(IPage page, string url)
+    {
+        try
+        {
+            await page.WaitForURLAsync(url);
+        }
+        catch (TimeoutException e)
+        {
+            var shown = await page.Locator("[role=alert], .validation-message").AllInnerTextsAsync();
+            throw new TimeoutException($"The page stayed at {page.Url}, showing: {(shown.Count == 0 ? "no alert" : string.Join(" | ", shown))}", e);
+        }
+    }
+
     /// <summary>Saves the whole page as <c>screenshots/dashboard-{view}.png</c> next to the tests (the images in docs/ are copies).</summary>
     public static async Task ScreenshotAsync(IPage page, string view)
     {

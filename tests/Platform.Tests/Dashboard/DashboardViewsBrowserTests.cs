@@ -70,7 +70,7 @@ public sealed class DashboardViewsBrowserTests(PlatformFixture platform)
         await page.FillAsync("#agent-instructions", "Write plainly.");
         await page.FillAsync("#agent-tools", "builtin.calculator");
         await page.ClickAsync("#create-agent-submit");
-        await page.WaitForURLAsync("**/agents/ui-writer");
+        await BrowserSession.WaitForUrlAfterSubmitAsync(page, "**/agents/ui-writer");
         await Assertions.Expect(page.Locator("[data-latest-version]")).ToHaveTextAsync("v1");
         await BrowserSession.ScreenshotAsync(page, "agent");
 
