@@ -27,7 +27,9 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string SchemeName = "ApiKey";
     public const string CookieName = "platform_api_key";
     public const string TenantClaim = "tenant_id";
-    public const string KeyIdClaim = "key_id";
+    // The key is the principal's subject, under the claim name that libraries binding state to a user look for (the
+    // MCP server ties a session to it, so only the key that began a session can use it).
+    public const string KeyIdClaim = "sub";
     public const string ScopeClaim = "scope";
 
     /// <summary>The tenant a platform admin's request acts as.</summary>

@@ -15,5 +15,6 @@ app.MapIdentityApi();
 app.MapAgentsApi();
 app.MapRunsApi();
 app.MapWebhooksApi();
+app.MapMcpApi();
 
 app.Run();

@@ -39,9 +39,7 @@ public static class RunsApi
     /// Accepts a run (202) of the agent's latest version, or of <c>agentVersion</c>. A repeated <c>Idempotency-Key</c>
     /// answers the run it first made (200, <c>Idempotent-Replayed: true</c>); the same key for another request is a 409.
     /// </summary>
-    public static async Task<IResult> CreateRun(
-        CreateRunRequest request, HttpContext context, AgentStore agents, RunStore runs, RunKeys runKeys, RunWorker worker, RunSignals signals,
-        IOptions<RunOptions> options)
+    public static async Task<IResult> CreateRun(CreateRunRequest request, HttpContext context, AgentStore agents, RunStore runs, RunOperations operations)
     {
         var errors = Validate(request);
         if (!IdempotencyKeys.TryRead(context.Request.Headers, out var idempotencyKey))
@@ -61,46 +59,21 @@ public static class RunsApi
                 request.AgentVersion is { } v ? $"Agent '{request.Agent}' has no version {v}." : $"No agent named '{request.Agent}'.");
         }
 
-        var definition = JsonSerializer.Serialize(agent.Definition, RunJson.Options);
-        var runAgent = RunAgent.Read(definition);
-        var key = runKeys.Mint();
-        var run = new NewRun(
-            Guid.CreateVersion7(), tenantId, agent.Name, agent.Version, definition, request.Goal!, request.Input?.ToJsonString(),
-            request.Metadata?.ToJsonString(), request.WebhookUrl ?? agent.Definition.WebhookUrl, idempotencyKey, context.User.KeyId(), key.Id, key.Protected,
-            key.Hash, key.Prefix, key.Scopes, runAgent.Timeouts.RunSeconds,
-            new JsonObject { ["agent"] = agent.Name, ["agentVersion"] = agent.Version, ["goal"] = request.Goal }.ToJsonString());
-
-        var reserved = worker.TryReserve();
-        var (row, created) = await runs.CreateAsync(run, reserved ? worker.Owner : null, planning: reserved && runAgent.Mode == AgentMode.Plan, options.Value.Lease);
-        if (!created)
+        var (row, created) = await operations.StartAsync(agent,
+            new RunRequest(tenantId, context.User.KeyId(), request.Goal!, request.Input, request.Metadata, request.WebhookUrl, idempotencyKey!));
+        if (created)
         {
-            if (reserved)
-            {
-                worker.Unreserve();
-            }
-
-            if (row.Agent != run.Agent || row.Goal != run.Goal || request.AgentVersion is { } asked && asked != row.AgentVersion)
-            {
-                return TypedResults.Problem($"Idempotency key '{idempotencyKey}' was used for another run ({row.Id}).",
-                    statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
-            }
-
-            context.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
-            return TypedResults.Ok(RunDto.From(row, await runs.StepsAsync(row.Id)));
+            return TypedResults.Accepted($"/v1/runs/{row.Id}", RunDto.From(row, []));
         }
 
-        RunMetrics.RunAccepted();
-        await PublishKeyAsync(runKeys, key, row);
-        if (reserved)
+        if (row.Agent != agent.Name || row.Goal != request.Goal || request.AgentVersion is { } asked && asked != row.AgentVersion)
         {
-            worker.StartAccepted(row);
-        }
-        else
-        {
-            await signals.WakeWorkersAsync();
+            return TypedResults.Problem($"Idempotency key '{idempotencyKey}' was used for another run ({row.Id}).",
+                statusCode: StatusCodes.Status409Conflict, title: "Idempotency key reused");
         }
 
-        return TypedResults.Accepted($"/v1/runs/{row.Id}", RunDto.From(row, []));
+        context.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+        return TypedResults.Ok(RunDto.From(row, await runs.StepsAsync(row.Id)));
     }
 
     public static async Task<Results<Ok<IReadOnlyList<RunSummaryDto>>, ValidationProblem>> ListRuns(
@@ -127,7 +100,7 @@ public static class RunsApi
     /// Cancels a run: at once when no replica holds it (queued, parked), else the holder stops it within moments
     /// (202 either way). A finished run is a 409.
     /// </summary>
-    public static async Task<IResult> CancelRun(Guid runId, HttpContext context, RunStore runs, RunKeys runKeys, RunSignals signals, IOptions<RunOptions> options)
+    public static async Task<IResult> CancelRun(Guid runId, HttpContext context, RunStore runs, RunOperations operations)
     {
         var tenantId = context.User.TenantId();
         if (await runs.FindAsync(tenantId, runId) is not { } run)
@@ -140,38 +113,15 @@ public static class RunsApi
             return TypedResults.Problem($"The run has ended ({run.State}).", statusCode: StatusCodes.Status409Conflict, title: "Run ended");
         }
 
-        var change = new RunChange
-        {
-            State = RunStates.Cancelled,
-            Reason = "Cancelled on request.",
-            Finished = true,
-            RevokeKey = true,
-            Webhook = new JsonObject { ["type"] = RunEventTypes.RunCancelled, ["runId"] = runId, ["agent"] = run.Agent, ["state"] = RunStates.Cancelled, ["reason"] = "Cancelled on request." },
-            Events = { new(RunEventTypes.RunCancelled, null, new JsonObject { ["reason"] = "Cancelled on request." }) },
-        };
-        var result = await runs.CommitAsync(runId, RunWriter.Unleased(RunStates.Queued, RunStates.Planning, RunStates.Running, RunStates.WaitingApproval), change, options.Value.Lease);
-        if (result is not null)
-        {
-            await signals.EventsCommittedAsync(runId, result.LastSeq);
-            if (result.RevokedKeyHash is { } revoked)
-            {
-                await runKeys.WithdrawAsync(revoked);
-            }
-        }
-        else
-        {
-            await runs.RequestCancelAsync(tenantId, runId);
-            await signals.CancelAsync(runId);
-        }
-
-        return TypedResults.Accepted($"/v1/runs/{runId}", RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
+        var cancelled = await operations.CancelAsync(tenantId, runId);
+        return TypedResults.Accepted($"/v1/runs/{runId}", RunDto.From(cancelled!, await runs.StepsAsync(runId)));
     }
 
     /// <summary>
     /// Runs a failed, timed-out or cancelled run again from where it stopped: succeeded steps are kept, failed ones
     /// start over, and so do steps whose effect a compensation undid.
     /// </summary>
-    public static async Task<IResult> RetryRun(Guid runId, HttpContext context, RunStore runs, RunKeys runKeys, RunSignals signals, IOptions<RunOptions> options)
+    public static async Task<IResult> RetryRun(Guid runId, HttpContext context, RunStore runs, RunKeys runKeys, RunSignals signals, RunOperations operations, IOptions<RunOptions> options)
     {
         var tenantId = context.User.TenantId();
         if (await runs.FindAsync(tenantId, runId) is not { } run)
@@ -207,7 +157,7 @@ public static class RunsApi
             return TypedResults.Problem("The run changed meanwhile; read it and try again.", statusCode: StatusCodes.Status409Conflict, title: "Run changed");
         }
 
-        await PublishKeyAsync(runKeys, key, run);
+        await operations.PublishKeyAsync(key, run);
         await signals.EventsCommittedAsync(runId, result.LastSeq);
         await signals.WakeWorkersAsync();
         return TypedResults.Accepted($"/v1/runs/{runId}", RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
@@ -282,18 +232,6 @@ public static class RunsApi
         await signals.EventsCommittedAsync(runId, result.LastSeq);
         await signals.WakeWorkersAsync();
         return TypedResults.Ok(RunDto.From((await runs.FindAsync(tenantId, runId))!, await runs.StepsAsync(runId)));
-    }
-
-    private static async Task PublishKeyAsync(RunKeys runKeys, RunKey key, RunRow run)
-    {
-        try
-        {
-            await runKeys.PublishAsync(key, run.TenantId, run.Deadline);
-        }
-        catch (StackExchange.Redis.RedisException)
-        {
-            // The key is in PostgreSQL; the index sync adds it, and the run's calls wait for it meanwhile (a 401 is retried).
-        }
     }
 
     private static Dictionary<string, string[]> Validate(CreateRunRequest request)

@@ -1,4 +1,6 @@
+using ModelContextProtocol.AspNetCore;
 using Platform.Orchestrator.Agents;
+using Platform.Orchestrator.Mcp;
 using Platform.Orchestrator.Runs;
 using Platform.Orchestrator.Runs.Execution;
 using Platform.Orchestrator.Runs.Steps;
@@ -36,7 +38,14 @@ internal static class Extensions
         builder.Services.AddSingleton<AgentStore>();
         builder.AddRuns();
         builder.AddWebhooks();
+        builder.AddAgentsMcpServer();
     }
+
+    private static void AddAgentsMcpServer(this IHostApplicationBuilder builder) =>
+        builder.Services.AddMcpServer(options => options.ServerInfo = new() { Name = "platform-agents", Version = typeof(Extensions).Assembly.GetName().Version!.ToString(3) })
+            .WithHttpTransport(options => options.SessionMode = HttpServerSessionMode.StatefulForInitializeClients)
+            .WithListToolsHandler(AgentTools.ListAsync)
+            .WithCallToolHandler(AgentTools.CallAsync);
 
     private static void AddRuns(this IHostApplicationBuilder builder)
     {
@@ -54,6 +63,8 @@ internal static class Extensions
         builder.Services.AddSingleton<StepScheduler>();
         builder.Services.AddSingleton<RunExecutor>();
         builder.Services.AddSingleton<RunWorker>();
+        builder.Services.AddSingleton<RunOperations>();
+        builder.Services.AddSingleton<RunFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunWorker>());
         builder.Services.AddSingleton<PlanCalls>();
         builder.Services.AddSingleton<ModelCalls>();

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Http;
 
@@ -12,12 +11,7 @@ namespace Platform.Orchestrator.Runs;
 /// </summary>
 public static class RunEventStream
 {
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-
-    /// <summary>Without a live signal (Redis away), the log is read this often.</summary>
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
-
-    public static async Task<IResult> StreamAsync(Guid runId, HttpContext context, RunStore runs, RunSignals signals, long? after)
+    public static async Task<IResult> StreamAsync(Guid runId, HttpContext context, RunStore runs, RunFeed feed, long? after)
     {
         if (await runs.FindAsync(context.User.TenantId(), runId) is null)
         {
@@ -47,41 +41,26 @@ public static class RunEventStream
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         var token = context.RequestAborted;
-
-        var live = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        await using var subscription = await signals.SubscribeRunAsync(runId, message => live.Writer.TryWrite(message));
         try
         {
-            var arrived = (IReadOnlyList<JsonElement>?)null;
-            while (!token.IsCancellationRequested)
+            await foreach (var batch in feed.ReadAsync(runId, cursor, token))
             {
-                var ended = false;
-                var next = arrived?.Where(e => e.GetProperty("seq").GetInt64() > cursor).ToList();
-                if (next is { Count: > 0 } && next[0].GetProperty("seq").GetInt64() == cursor + 1)
+                foreach (var item in batch)
                 {
-                    // The signal carried the events that follow the last one sent: no need to read the log.
-                    foreach (var e in next)
+                    await response.WriteAsync(item switch
                     {
-                        cursor = e.GetProperty("seq").GetInt64();
-                        ended = await WriteAsync(response, cursor, e.GetProperty("type").GetString()!, e.GetRawText(), token);
-                    }
-                }
-                else
-                {
-                    foreach (var e in await runs.EventsAsync(runId, cursor))
-                    {
-                        cursor = e.Seq;
-                        ended = await WriteAsync(response, e.Seq, e.Type, Data(e), token);
-                    }
+                        RunLogEntry e => $"id: {e.Seq}\nevent: {e.Type}\ndata: {e.Json}\n\n",
+                        RunDelta d => $"event: delta\ndata: {d.Json}\n\n",
+                        _ => throw new InvalidOperationException($"Unknown feed item {item.GetType().Name}."),
+                    }, token);
                 }
 
-                if (ended)
+                if (batch.Count == 0)
                 {
-                    break;
+                    await response.WriteAsync(": keep-alive\n\n", token);
                 }
 
                 await response.Body.FlushAsync(token);
-                arrived = await WaitAsync(live.Reader, response, subscription is null ? Poll : KeepAlive, token);
             }
         }
         catch (OperationCanceledException)
@@ -94,46 +73,4 @@ public static class RunEventStream
 
     /// <summary>The JSON of an event as streams send it, and as the signal of its commit carries it.</summary>
     public static string Data(RunEvent e) => JsonSerializer.Serialize(new { seq = e.Seq, type = e.Type, stepId = e.StepId, at = e.At, data = e.Data });
-
-    /// <summary>Writes one event of the log; true when it is the run's last.</summary>
-    private static async Task<bool> WriteAsync(HttpResponse response, long seq, string type, string data, CancellationToken token)
-    {
-        await response.WriteAsync($"id: {seq}\nevent: {type}\ndata: {data}\n\n", token);
-        return RunEventTypes.EndsRun(type);
-    }
-
-    /// <summary>
-    /// Writes deltas as they come until a "new events" signal (answering the events it carried, if any), the wait's
-    /// end (a keep-alive comment) or the client leaves; null means the log is to be read.
-    /// </summary>
-    private static async Task<IReadOnlyList<JsonElement>?> WaitAsync(ChannelReader<string> live, HttpResponse response, TimeSpan wait, CancellationToken token)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(wait);
-        try
-        {
-            while (await live.WaitToReadAsync(timeout.Token))
-            {
-                while (live.TryRead(out var message))
-                {
-                    using var document = JsonDocument.Parse(message);
-                    if (!document.RootElement.TryGetProperty("delta", out _))
-                    {
-                        return document.RootElement.TryGetProperty("events", out var events) ? [.. events.EnumerateArray().Select(e => e.Clone())] : null;
-                    }
-
-                    await response.WriteAsync($"event: delta\ndata: {message}\n\n", token);
-                }
-
-                await response.Body.FlushAsync(token);
-            }
-        }
-        catch (OperationCanceledException) when (!token.IsCancellationRequested)
-        {
-            await response.WriteAsync(": keep-alive\n\n", token);
-            await response.Body.FlushAsync(token);
-        }
-
-        return null;
-    }
 }
