@@ -48,6 +48,9 @@ var orchestrator = builder.AddService<Projects.Orchestrator>("orchestrator")
     .WithIssueAdminKeyCommand(adminApiKey)
     .WithKubernetesWorkload(k => k.ReachesInternet = true); // webhooks
 
+// The gateway answers for agents (model "agent:<name>") through runs of the orchestrator.
+model.WithReference(orchestrator);
+
 builder.AddService<Projects.Dashboard>("dashboard")
     .WithReference(cache).WaitFor(cache)
     .WithReference(orchestrator)

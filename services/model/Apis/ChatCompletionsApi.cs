@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.Model.Agents;
 using Platform.Model.Gateway;
 using Platform.ServiceDefaults.Authentication;
 using Platform.ServiceDefaults.Http;
@@ -23,7 +24,7 @@ public static class ChatCompletionsApi
     /// OpenAI's chat completions, plain or streamed as server-sent events ending with <c>data: [DONE]</c>. A request
     /// with an <c>Idempotency-Key</c> is made once: repeats get the stored answer.
     /// </summary>
-    public static async Task CreateChatCompletion(HttpContext context, ChatGateway gateway)
+    public static async Task CreateChatCompletion(HttpContext context, ChatGateway gateway, AgentCompletions agents)
     {
         if (!IdempotencyKeys.TryRead(context.Request.Headers, out var idempotencyKey))
         {
@@ -56,7 +57,13 @@ public static class ChatCompletionsApi
                 return;
             }
 
-            await gateway.HandleAsync(context, request!, idempotencyKey);
+            if (AgentCompletions.Names(request!.Model))
+            {
+                await agents.HandleAsync(context, request, idempotencyKey);
+                return;
+            }
+
+            await gateway.HandleAsync(context, request, idempotencyKey);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Platform.Model.Agents;
 using Platform.Model.Budgets;
 using Platform.Model.Catalog;
 using Platform.Model.Ledger;
@@ -43,6 +44,11 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ProviderRegistry>();
+
+        // Agents answer as models through runs of the orchestrator; the event stream of a run stays open until it ends.
+        builder.Services.AddSingleton<AgentRuns>();
+        builder.Services.AddSingleton<AgentCompletions>();
+        builder.Services.AddUnretriedServiceClient(AgentRuns.ClientName, "orchestrator", Timeout.InfiniteTimeSpan);
         builder.Services.Configure<ErrorShapeOptions>(o => o.Use(new OpenAiErrorShape(), OpenAiErrorShape.Paths));
     }
 }

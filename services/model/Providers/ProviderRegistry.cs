@@ -12,6 +12,9 @@ public sealed class ProviderRegistry(IEnumerable<IChatProvider> chat, IEnumerabl
 
     public IEnumerable<string> Names => _chat.Keys.Union(_embeddings.Keys, StringComparer.Ordinal);
 
+    public const string ChatCapability = "chat";
+    public const string EmbeddingsCapability = "embeddings";
+
     public bool Has(string name) => _chat.ContainsKey(name) || _embeddings.ContainsKey(name);
 
     public IChatProvider? Chat(string name) => _chat.GetValueOrDefault(name);
@@ -23,12 +26,12 @@ public sealed class ProviderRegistry(IEnumerable<IChatProvider> chat, IEnumerabl
     {
         if (_chat.ContainsKey(name))
         {
-            yield return "chat";
+            yield return ChatCapability;
         }
 
         if (_embeddings.ContainsKey(name))
         {
-            yield return "embeddings";
+            yield return EmbeddingsCapability;
         }
     }
 }

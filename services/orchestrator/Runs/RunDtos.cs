@@ -19,6 +19,7 @@ public sealed record RunDto(
     JsonNode? Output,
     RunUsageDto Usage,
     int LastEventSeq,
+    string CreatedBy,
     DateTime CreatedAt,
     DateTime UpdatedAt,
     DateTime? FinishedAt,
@@ -28,7 +29,7 @@ public sealed record RunDto(
     public static RunDto From(RunRow run, IReadOnlyList<StepRow> steps) => new(
         run.Id, run.Agent, run.AgentVersion, run.State, run.Reason, run.Goal, RunJson.Parse(run.Input), RunJson.Parse(run.Metadata), run.WebhookUrl,
         run.PlanId, run.PlanRevision, run.Replans, RunJson.Parse(run.Output), new RunUsageDto(run.PromptTokens, run.CompletionTokens, run.CostUsd), run.EventSeq,
-        run.CreatedAt, run.UpdatedAt, run.FinishedAt, run.Deadline, [.. steps.Select(StepDto.From)]);
+        run.CreatedBy, run.CreatedAt, run.UpdatedAt, run.FinishedAt, run.Deadline, [.. steps.Select(StepDto.From)]);
 }
 
 public sealed record RunUsageDto(int PromptTokens, int CompletionTokens, decimal CostUsd);
@@ -66,9 +67,10 @@ public sealed record StepDto(
 public sealed record CompensationDto(string Tool, JsonNode? Arguments, string? State, string? Error);
 
 /// <summary>A run in a list: no steps, input or output.</summary>
-public sealed record RunSummaryDto(Guid Id, string Agent, int AgentVersion, string State, string? Reason, string Goal, RunUsageDto Usage, DateTime CreatedAt, DateTime? FinishedAt)
+public sealed record RunSummaryDto(
+    Guid Id, string Agent, int AgentVersion, string State, string? Reason, string Goal, RunUsageDto Usage, string CreatedBy, DateTime CreatedAt, DateTime? FinishedAt)
 {
     public static RunSummaryDto From(RunRow run) => new(
         run.Id, run.Agent, run.AgentVersion, run.State, run.Reason, run.Goal, new RunUsageDto(run.PromptTokens, run.CompletionTokens, run.CostUsd),
-        run.CreatedAt, run.FinishedAt);
+        run.CreatedBy, run.CreatedAt, run.FinishedAt);
 }
