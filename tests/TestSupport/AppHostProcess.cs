@@ -180,7 +180,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
 
             if (Service(service) is not { } found)
             {
-                return (false, "no process of it yet");
+                return (false, $"no process of it yet; the AppHost's processes: {string.Join("; ", Descendants().Select(pid => $"{pid} {Processes.CommandLine(pid)}"))}");
             }
 
             try
