@@ -6,10 +6,13 @@ namespace Platform.ServiceDefaults.Text;
 /// Every service matches patterns that tenants wrote (JSON Schema <c>pattern</c> in tools' parameters, agents' output
 /// schemas, plan arguments) through libraries that take no timeout of their own, such as NJsonSchema. The process-wide
 /// default bounds each such match, so <c>^(a+)+$</c> against a long input costs at most this long, not a core.
+/// The bound is wall-clock time and also covers the libraries' own patterns (Dapper's, on every statement): 200 ms
+/// failed a service's migrations at start-up on a loaded machine, where a cold process's first matches wait for the
+/// JIT and the CPU. Two seconds keeps a hostile pattern's cost bounded without failing honest work.
 /// </summary>
 public static class RegexMatchTimeout
 {
-    public static readonly TimeSpan Default = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan Default = TimeSpan.FromSeconds(2);
 
     private const string ProcessDefaultKey = "REGEX_DEFAULT_MATCH_TIMEOUT";
 
